@@ -1,0 +1,71 @@
+"""Rate limits shared by every web and worker process, kept in the database.
+
+A limit is a minimum interval between events under a key: 5 calls/s to a panel is one call
+every 0.2 s under `panel:<code>`; 20 messages/min to a Telegram group is one every 3 s under
+`tg-chat:<id>`. One event may need several keys at once (a Telegram message needs its chat's
+slot and its bot's slot): acquire() takes all of them or none.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from panelrelay.core.models import RateSlot
+
+
+def try_acquire(limits: dict[str, float], jitter: float = 0.0) -> float:
+    """Take a slot under every key now, or none. Returns 0 when taken, else seconds to wait.
+
+    `limits` maps key → minimum interval in seconds. `jitter` (0..1) stretches each interval by
+    up to that fraction at random, for gateways where a regular rhythm looks like a bot.
+    """
+    keys = sorted(limits)
+    _ensure(keys)
+    with transaction.atomic():
+        # Locking the rows (PostgreSQL) / the IMMEDIATE write lock (SQLite) serialises takers;
+        # the clock is read after the lock, so time spent waiting for it is not free time.
+        slots = list(RateSlot.objects.select_for_update().filter(key__in=keys))
+        now = timezone.now()
+        wait = max(((slot.next_at - now).total_seconds() for slot in slots), default=0.0)
+        if wait > 0:
+            return wait
+        for slot in slots:
+            interval = limits[slot.key] * (1 + random.uniform(0, jitter) if jitter else 1)
+            slot.next_at = now + timedelta(seconds=interval)
+        RateSlot.objects.bulk_update(slots, ["next_at"])
+    return 0.0
+
+
+def acquire(limits: dict[str, float], jitter: float = 0.0, max_wait: float = 30.0) -> None:
+    """Block until a slot under every key is taken. Raises TimeoutError after max_wait seconds."""
+    deadline = time.monotonic() + max_wait
+    while True:
+        wait = try_acquire(limits, jitter)
+        if wait <= 0:
+            return
+        if time.monotonic() + wait > deadline:
+            raise TimeoutError(f"rate limit slot not free within {max_wait:g} s")
+        time.sleep(min(wait, 1.0))
+
+
+def push_back(key: str, seconds: float) -> None:
+    """Nobody may use `key` for `seconds` (a 429 with retry_after, a 466 quota)."""
+    _ensure([key])
+    until = timezone.now() + timedelta(seconds=seconds)
+    RateSlot.objects.filter(key=key, next_at__lt=until).update(next_at=until)
+
+
+def _ensure(keys: list[str]) -> None:
+    existing = set(RateSlot.objects.filter(key__in=keys).values_list("key", flat=True))
+    for key in keys:
+        if key not in existing:
+            try:
+                with transaction.atomic():
+                    RateSlot.objects.create(key=key, next_at=timezone.now() - timedelta(seconds=1))
+            except IntegrityError:
+                pass  # another process created it first

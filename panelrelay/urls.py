@@ -1,0 +1,13 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("panelrelay.accounts.urls")),
+    path("", include("panelrelay.forwarding.urls")),
+    path("", include("panelrelay.panels.urls")),
+    path("", include("panelrelay.transports.urls")),
+    path("", include("panelrelay.routing.urls")),
+    path("", include("panelrelay.api.urls")),
+    path("", include("panelrelay.intake.urls")),
+    path("master/", include("panelrelay.master.urls")),
+    path("master/vault/", include("panelrelay.vault.urls")),
+]

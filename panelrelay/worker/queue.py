@@ -1,0 +1,155 @@
+"""Enqueue, claim and run jobs. The claim is atomic on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from panelrelay.core.logscrub import scrub
+from panelrelay.worker.models import Job
+from panelrelay.worker.registry import HANDLERS, PERIODIC, Permanent, Retry
+
+log = logging.getLogger("panelrelay.worker")
+
+
+def enqueue(
+    kind: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    workspace: Any = None,
+    run_at: datetime | None = None,
+    key: str | None = None,
+    max_attempts: int = 8,
+) -> Job:
+    """Add a job. With a key, a job that already has that key is returned instead."""
+    fields = dict(
+        kind=kind,
+        payload=payload or {},
+        workspace=workspace,
+        run_at=run_at or timezone.now(),
+        max_attempts=max_attempts,
+    )
+    if key is None:
+        return Job.objects.create(**fields)
+    try:
+        with transaction.atomic():
+            return Job.objects.create(key=key, **fields)
+    except IntegrityError:
+        return Job.objects.get(key=key)
+
+
+def _due(now: datetime) -> Q:
+    waiting = Q(state=Job.QUEUED, run_at__lte=now)
+    abandoned = Q(state=Job.RUNNING, locked_until__lt=now)  # its worker died mid-job
+    active_tenant = Q(workspace__isnull=True) | Q(workspace__suspended=False)
+    return (waiting | abandoned) & active_tenant
+
+
+def claim(worker_id: str, limit: int = 1) -> list[Job]:
+    """Take up to `limit` due jobs for this worker. Two workers never get the same job."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.WORKER_LEASE_SECONDS)
+    won = dict(state=Job.RUNNING, locked_by=worker_id, locked_until=lease, attempts=F("attempts") + 1)
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            # SKIP LOCKED: a row another worker is claiming right now is simply passed over.
+            rows = Job.objects.select_for_update(skip_locked=True, of=("self",)).filter(_due(now))
+            ids = list(rows.order_by("run_at").values_list("id", flat=True)[:limit])
+            Job.objects.filter(id__in=ids).update(**won)
+    else:
+        candidates = list(Job.objects.filter(_due(now)).order_by("run_at").values_list("id", flat=True)[: limit * 4])
+        ids = []
+        for job_id in candidates:
+            # The WHERE repeats the due test: the UPDATE only matches if nobody claimed the
+            # row since we read it, and its row count tells whether we won.
+            if Job.objects.filter(_due(now), id=job_id).update(**won):
+                ids.append(job_id)
+            if len(ids) >= limit:
+                break
+    return list(Job.objects.filter(id__in=ids, locked_by=worker_id).order_by("run_at"))
+
+
+def backoff(attempts: int, base: float = 10.0) -> float:
+    """Seconds until the next try: 10 s, 20 s, 40 s … capped at an hour, with ±20 % jitter."""
+    delay = min(base * 2 ** max(attempts - 1, 0), 3600)
+    return delay * random.uniform(0.8, 1.2)
+
+
+def _finish(job: Job, worker_id: str, **fields: Any) -> bool:
+    """Record the outcome, only if our lease still holds (else another worker owns it now)."""
+    fields.setdefault("locked_by", "")
+    fields.setdefault("locked_until", None)
+    return bool(Job.objects.filter(pk=job.pk, locked_by=worker_id, state=Job.RUNNING).update(**fields))
+
+
+def run_job(job: Job, worker_id: str) -> bool:
+    """Run one claimed job; never raises. Returns True when it succeeded."""
+    handler = HANDLERS.get(job.kind)
+    started = time.monotonic()
+    try:
+        if handler is None:
+            raise Permanent(f"no handler for job kind {job.kind!r}")
+        handler(job)
+    except Retry as exc:
+        later = timezone.now() + timedelta(seconds=exc.seconds)
+        _finish(
+            job,
+            worker_id,
+            state=Job.QUEUED,
+            run_at=later,
+            attempts=F("attempts") - 1,
+            last_error=scrub(str(exc))[:2000],
+        )
+        return True
+    except Exception as exc:  # one bad job must never stop the worker
+        return _failed(job, worker_id, exc)
+    _finish(job, worker_id, state=Job.DONE, finished=timezone.now(), last_error="")
+    log.debug("job %s done in %.0f ms", job, (time.monotonic() - started) * 1000)
+    return True
+
+
+def _failed(job: Job, worker_id: str, exc: Exception) -> bool:
+    message = scrub(f"{type(exc).__name__}: {exc}")[:2000]
+    final = isinstance(exc, Permanent) or job.attempts >= job.max_attempts
+    if final:
+        _finish(job, worker_id, state=Job.FAILED, finished=timezone.now(), last_error=message)
+        log.error("job %s#%s failed for good after %s attempts: %s", job.kind, job.pk, job.attempts, message)
+    else:
+        later = timezone.now() + timedelta(seconds=backoff(job.attempts))
+        _finish(job, worker_id, state=Job.QUEUED, run_at=later, last_error=message)
+        log.warning("job %s#%s failed (attempt %s), retrying: %s", job.kind, job.pk, job.attempts, message)
+    if not isinstance(exc, Permanent):
+        log.debug("traceback of job %s#%s", job.kind, job.pk, exc_info=exc)
+    return False
+
+
+def schedule_periodic(now: datetime | None = None) -> int:
+    """Enqueue every periodic task whose current time slot has no job yet."""
+    now = now or timezone.now()
+    created = 0
+    for task in PERIODIC.values():
+        slot = int(now.timestamp() // task.every)
+        key = f"periodic:{task.kind}:{slot}"
+        if not Job.objects.filter(key=key).exists():
+            enqueue(task.kind, key=key, max_attempts=1)
+            created += 1
+    return created
+
+
+def queue_depth() -> dict[str, int]:
+    """Due and waiting jobs per kind, for the master area's health page."""
+    from django.db.models import Count
+
+    rows = Job.objects.filter(state__in=[Job.QUEUED, Job.RUNNING]).values("kind", "state").annotate(n=Count("id"))
+    depth: dict[str, int] = {}
+    for row in rows:
+        depth[f"{row['kind']} ({row['state']})"] = row["n"]
+    return depth

@@ -1,0 +1,57 @@
+"""What the worker can run: job handlers by kind, and periodic tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from panelrelay.worker.models import Job
+
+HANDLERS: dict[str, Callable[[Job], None]] = {}
+PERIODIC: dict[str, Periodic] = {}
+
+
+@dataclass
+class Periodic:
+    kind: str
+    every: int  # seconds
+
+
+def handler(kind: str) -> Callable[[Callable[[Job], None]], Callable[[Job], None]]:
+    """Register `fn(job)` as the handler of jobs of this kind."""
+
+    def register(fn: Callable[[Job], None]) -> Callable[[Job], None]:
+        HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def periodic(kind: str, every: int) -> Callable[[Callable[[Job], None]], Callable[[Job], None]]:
+    """Register a handler that the worker also enqueues once every `every` seconds.
+
+    Several workers may all try to enqueue it; the job key (kind + time slot) lets only one
+    row exist per slot, so the task runs once per period however many workers there are.
+    """
+
+    def register(fn: Callable[[Job], None]) -> Callable[[Job], None]:
+        HANDLERS[kind] = fn
+        PERIODIC[kind] = Periodic(kind, every)
+        return fn
+
+    return register
+
+
+class Retry(Exception):
+    """Raised by a handler: run again after `seconds`, without counting as a failure."""
+
+    def __init__(self, seconds: float, reason: str = "") -> None:
+        super().__init__(reason or f"retry in {seconds:g} s")
+        self.seconds = seconds
+        self.reason = reason
+
+
+class Permanent(Exception):
+    """Raised by a handler: do not retry, mark the job failed with this message."""
