@@ -1,0 +1,317 @@
+"""What the Perfect Panel adapters share: one rate-limited call, readable errors, one order parser.
+
+Every call to a panel goes through `PanelClient.call()`: it takes a slot of the panel's
+5 requests/s from the database-backed limiter (so every web and worker process shares it),
+sends through `core.http`, backs off on HTTP 429, and turns every failure into a `PanelError`
+whose message names the panel and never carries a provider domain.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from panelrelay.core import http, ratelimit
+from panelrelay.panels.adapters import base
+from panelrelay.panels.adapters.base import Capability, PanelError, PanelOrder, PanelTicket, TicketMessage
+
+# The documented limit is 5 requests/s per panel (facts §2): one call every 0.2 s. We space calls
+# by 0.22 s: a slot is taken a few milliseconds before the request reaches the panel, and that
+# delay varies (a new connection, a busy process), so at exactly 0.2 s a sliding one-second
+# window on the panel's side would now and then count six. Every process takes its slot from
+# the same database row, so two workers together stay under the limit too.
+PANEL_INTERVAL = 0.22
+MAX_429_RETRIES = 3  # then give up with a temporary rate_limited error; the caller retries later
+DEFAULT_RETRY_AFTER = 1.0  # a 429 without a usable Retry-After
+MAX_RETRY_AFTER = 120.0  # never park a panel for longer on one header
+SLOT_MAX_WAIT = 30.0  # seconds a caller queues for the panel before giving up
+
+# Anything shaped like a host name, URL or email in a panel's own error text is masked: such
+# text may name the provider an order went to, and it ends up on pages staff can read.
+_HOSTLIKE = re.compile(
+    r"(?i)\b(?:[a-z][a-z0-9+.-]*://)?(?:[^\s@/]+@)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}\b\S*"
+)
+_TAGS = re.compile(r"<[^>]*>")
+
+
+def safe_text(text: object, limit: int = 160) -> str:
+    """A panel's own error text, fit to show: no markup, no host names, one short line."""
+    plain = html.unescape(_TAGS.sub(" ", str(text or "")))
+    plain = _HOSTLIKE.sub("[address hidden]", plain)
+    plain = " ".join(plain.split())
+    return plain if len(plain) <= limit else plain[: limit - 1] + "…"
+
+
+def retry_after(headers: Any) -> float:
+    """Seconds from a Retry-After header (delta-seconds only; dates are rare on APIs)."""
+    raw = (headers.get("Retry-After") or "").strip()
+    try:
+        seconds = float(raw)
+    except ValueError:
+        return DEFAULT_RETRY_AFTER
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+class PanelClient:
+    """HTTP for one adapter: limiter slot → request → status checks → parsed JSON."""
+
+    def __init__(self, adapter: base.PanelAdapter) -> None:
+        self.adapter = adapter
+        http.client()  # built now, not between taking a slot and sending (it loads the CA bundle)
+
+    def error(self, sentence: str, *, kind: str, temporary: bool, retry_after: float | None = None) -> PanelError:
+        return PanelError(
+            f"Panel “{self.adapter.name}”: {sentence}", kind=kind, temporary=temporary, retry_after=retry_after
+        )
+
+    def call(self, method: str, url: str, **kwargs: Any) -> tuple[Any, int]:
+        """The parsed JSON answer and the round-trip time in ms. Raises PanelError."""
+        for attempt in range(MAX_429_RETRIES + 1):
+            self._take_slot()
+            try:
+                result = http.request(method, url, **kwargs)
+            except http.OutboundError as exc:
+                raise self._outbound_error(exc) from None
+            if result.status != 429:
+                return self._parse(result), result.elapsed_ms
+            wait = retry_after(result.headers)
+            # Everyone calling this panel waits, not only this caller: that is what the panel asked.
+            ratelimit.push_back(self.adapter.rate_key, wait)
+            if attempt == MAX_429_RETRIES:
+                raise self.error(
+                    "the panel is limiting our requests (HTTP 429); we will try again shortly",
+                    kind="rate_limited",
+                    temporary=True,
+                    retry_after=wait or DEFAULT_RETRY_AFTER,
+                )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _take_slot(self) -> None:
+        try:
+            ratelimit.acquire({self.adapter.rate_key: PANEL_INTERVAL}, max_wait=SLOT_MAX_WAIT)
+        except TimeoutError:
+            raise self.error(
+                "too many requests are waiting for this panel; try again in a minute",
+                kind="rate_limited",
+                temporary=True,
+                retry_after=SLOT_MAX_WAIT,
+            ) from None
+
+    def _outbound_error(self, exc: http.OutboundError) -> PanelError:
+        if exc.kind == "timeout":
+            return self.error(f"the panel did not answer in time ({exc})", kind="timeout", temporary=True)
+        if exc.kind in ("blocked", "invalid_url"):
+            return self.error(f"we cannot call this address: {exc}", kind="unreachable", temporary=False)
+        return self.error(f"the panel cannot be reached: {exc}", kind="unreachable", temporary=True)
+
+    def _parse(self, result: http.Result) -> Any:
+        text = result.text.strip()
+        status = result.status
+        if status in (401, 403):
+            return self._raise(f"the API key was not accepted (HTTP {status})", "auth", False)
+        looks_html = "html" in result.headers.get("Content-Type", "").lower() or text[:1] == "<"
+        if looks_html:
+            return self._raise(
+                f"the panel answered with a web page instead of API data (HTTP {status}); "
+                "the panel or its proxy may be down, or the URL is not the panel's address",
+                "bad_response",
+                True,
+            )
+        if status == 404:
+            return self._raise(
+                "the admin API was not found at this address (HTTP 404); check the panel URL and the API kind",
+                "bad_response",
+                False,
+            )
+        if status >= 500:
+            return self._raise(f"the panel had a server error (HTTP {status})", "bad_response", True)
+        if not text:
+            return self._raise(f"the panel sent an empty answer (HTTP {status})", "bad_response", True)
+        try:
+            body = result.json()
+        except ValueError:
+            return self._raise("the panel's answer is not valid JSON (cut off or garbled)", "bad_response", True)
+        if status >= 400 and not isinstance(body, dict):
+            return self._raise(f"the panel refused the request (HTTP {status})", "api_error", False)
+        return body
+
+    def _raise(self, sentence: str, kind: str, temporary: bool) -> Any:
+        raise self.error(sentence, kind=kind, temporary=temporary)
+
+
+# ----- error text from an API body -----------------------------------------------------
+
+_AUTH_WORDS = re.compile(r"(?i)\b(api[ _-]?key|key|auth\w*|token|unauthori[sz]ed|forbidden|bad_auth)\b")
+_NOT_FOUND_WORDS = re.compile(r"(?i)not[ _-]?found|incorrect order|no such")
+
+
+def api_error(client: PanelClient, message: object, code: object = None) -> PanelError:
+    """A PanelError for an error the panel reported in its body (HTTP 200 with an error)."""
+    text = safe_text(message) or "no reason given"
+    suffix = f" (error code {safe_text(code, 12)})" if code not in (None, "") else ""
+    if str(code) == "1" or _AUTH_WORDS.search(text):
+        return client.error(f"the API key was not accepted: “{text}”{suffix}", kind="auth", temporary=False)
+    if str(code) == "2" or _NOT_FOUND_WORDS.search(text):
+        return client.error(f"not found: “{text}”{suffix}", kind="not_found", temporary=False)
+    return client.error(f"the panel reported an error: “{text}”{suffix}", kind="api_error", temporary=True)
+
+
+# ----- one order, normalised -----------------------------------------------------------
+
+# PP's codes (facts §2, S9): 0 Pending, 1 In progress, 2 Completed, 3 Canceled, 4 Fail. 5 and 6
+# are the fake's own (Partial, Processing); a text status (`status_name`) wins whenever present.
+_STATUS_CODES = {
+    0: base.PENDING,
+    1: base.IN_PROGRESS,
+    2: base.COMPLETED,
+    3: base.CANCELED,
+    4: base.FAILED,
+    5: base.PARTIAL,
+    6: base.PROCESSING,
+}
+_STATUS_WORDS = {
+    "pending": base.PENDING,
+    "inprogress": base.IN_PROGRESS,
+    "active": base.IN_PROGRESS,
+    "processing": base.PROCESSING,
+    "completed": base.COMPLETED,
+    "complete": base.COMPLETED,
+    "partial": base.PARTIAL,
+    "canceled": base.CANCELED,
+    "cancelled": base.CANCELED,
+    "fail": base.FAILED,
+    "failed": base.FAILED,
+    "error": base.FAILED,
+    "refunded": base.REFUNDED,
+}
+_NO_EXTERNAL_ID = {"", "0", "-1", "none", "null"}
+
+
+def normalize_status(*candidates: object) -> str:
+    """The first candidate that means something: text names first, then PP's int codes."""
+    for value in candidates:
+        if value is None or value == "":
+            continue
+        text = str(value).strip()
+        if text.lstrip("-").isdigit():
+            status = _STATUS_CODES.get(int(text))
+        else:
+            status = _STATUS_WORDS.get(re.sub(r"[^a-z]", "", text.lower()))
+        if status:
+            return status
+    return base.UNKNOWN
+
+
+def is_manual(mode: object, provider: str | None) -> bool:
+    """Manual = mode Manual (0 / "manual") OR no provider (S1 treats both as manual)."""
+    return not provider or str(mode).strip().lower() in ("0", "manual")
+
+
+def to_int(value: object) -> int | None:
+    try:
+        return int(float(str(value).strip()))
+    except (TypeError, ValueError):
+        return None
+
+
+def to_time(value: object) -> datetime | None:
+    """Unix seconds or "YYYY-MM-DD HH:MM:SS"; panels send UTC without saying so."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    try:
+        if re.fullmatch(r"\d+(\.\d+)?", text):
+            return datetime.fromtimestamp(float(text), UTC)
+        moment = datetime.fromisoformat(text)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def parse_order(raw: object) -> PanelOrder | None:
+    """One order item of either API version, or None when it has no usable id."""
+    if not isinstance(raw, dict):
+        return None
+    order_id = _text(raw.get("id"))
+    if not order_id.isdigit():
+        return None
+    provider = _text(raw.get("provider")) or None
+    external = _text(raw.get("external_id"))
+    service_id = _text(raw.get("service_id", raw.get("service"))) or None
+    return PanelOrder(
+        id=order_id,
+        external_id=None if external.lower() in _NO_EXTERNAL_ID else external,
+        provider_domain=provider,
+        service_id=service_id,
+        service_name=_text(raw.get("service_name")),
+        status=normalize_status(raw.get("status_name"), raw.get("status"), raw.get("order_status")),
+        mode=base.MANUAL if is_manual(raw.get("mode_name", raw.get("mode", "")), provider) else base.AUTO,
+        quantity=to_int(raw.get("quantity", raw.get("count"))),
+        created=to_time(raw.get("created") or raw.get("date") or raw.get("created_timestamp")),
+        user=_text(raw.get("user", raw.get("username"))) or None,
+        link=_text(raw.get("link")),
+    )
+
+
+def parse_ticket(raw: object) -> PanelTicket | None:
+    """A ticket of `GET /tickets` or `GET /tickets/{id}`; field names vary, so several are read."""
+    if not isinstance(raw, dict):
+        return None
+    ticket_id = _text(raw.get("id", raw.get("ticket_id")))
+    if not ticket_id.isdigit():
+        return None
+    user = raw.get("user", raw.get("username", raw.get("user_name")))
+    if isinstance(user, dict):  # some installs nest the customer: {"user": {"id", "username"}}
+        user = user.get("username") or user.get("login")
+    messages = raw.get("messages")
+    return PanelTicket(
+        id=ticket_id,
+        user=_text(user),
+        subject=_text(raw.get("subject", raw.get("title"))),
+        status=_text(raw.get("status_name", raw.get("status"))),
+        messages=[m for m in map(_ticket_message, messages if isinstance(messages, list) else []) if m],
+    )
+
+
+def _ticket_message(raw: object) -> TicketMessage | None:
+    if not isinstance(raw, dict):
+        return None
+    text = raw.get("message", raw.get("text", raw.get("content")))
+    if not isinstance(text, str):
+        return None
+    return TicketMessage(
+        id=_text(raw.get("id", raw.get("message_id"))),
+        sender=_text(raw.get("sender_name", raw.get("sender", raw.get("author")))),
+        text=text,
+        created=to_time(raw.get("created") or raw.get("date")),
+    )
+
+
+def clean_ids(ids: list[str]) -> list[str]:
+    """Panel order ids are digits: anything else cannot exist there, so it is never sent."""
+    seen: dict[str, None] = {}
+    for raw in ids:
+        text = str(raw).strip()
+        if text.isdigit() and len(text) <= 20:
+            seen.setdefault(str(int(text)), None)
+    return list(seen)
+
+
+def probe(name: str, call: Callable[[], object]) -> Capability:
+    """Try one capability for Test connection: works, or the reason in plain words."""
+    try:
+        call()
+    except PanelError as exc:
+        return Capability(name, False, str(exc).split(": ", 1)[-1])
+    return Capability(name, True)
+
+
+def chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -1,0 +1,96 @@
+"""Perfect Panel admin API v1: `https://<panel>/adminapi/v1` with `key` and `action` parameters.
+
+Seen in real use (facts §2, S6): `action=getOrders-by-id&orders=1,2` answers
+`{"status": "success", "orders": [...]}`; errors are `{"error": "bad_auth"}` / `bad_action`.
+`getProviders` lists the panel's provider domains. v1 has no recent-orders list and no tickets.
+We POST the parameters so the key never lands in a proxy's access log as part of a URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from panelrelay.panels.adapters.base import Capability, ConnectionReport, PanelAdapter, PanelError, PanelOrder
+from panelrelay.panels.adapters.common import PanelClient, api_error, chunks, clean_ids, parse_order, probe
+
+_ERRORS = {
+    "bad_auth": "the API key was not accepted (bad_auth)",
+    "bad_action": "this panel does not offer that v1 action (bad_action); try the v2 API kind",
+}
+
+
+class PerfectPanelV1(PanelAdapter):
+    kind = "pp_v1"
+    label = "Perfect Panel admin API v1 (Rental)"
+    batch_size = 100
+    api_path = "/adminapi/v1"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.client = PanelClient(self)
+
+    def _action(self, action: str, **params: str) -> tuple[dict[str, Any], int]:
+        body, elapsed = self.client.call(
+            "POST", self.base_url + self.api_path, data={"key": self.api_key, "action": action, **params}
+        )
+        if not isinstance(body, dict):
+            raise self.client.error("the panel's answer has an unexpected shape", kind="bad_response", temporary=True)
+        error = body.get("error")
+        if error:
+            code = str(error)
+            if code in _ERRORS:
+                kind = "auth" if code == "bad_auth" else "api_error"
+                raise self.client.error(_ERRORS[code], kind=kind, temporary=False)
+            raise api_error(self.client, error)
+        return body, elapsed
+
+    def _list(self, body: dict[str, Any], key: str) -> list[Any]:
+        items = body.get(key)
+        if isinstance(items, dict):  # some scripts key the list by id
+            items = list(items.values())
+        if not isinstance(items, list):
+            raise self.client.error(
+                f"the panel's {key} list has an unexpected shape", kind="bad_response", temporary=True
+            )
+        return items
+
+    def get_orders(self, ids: list[str]) -> dict[str, PanelOrder]:
+        found: dict[str, PanelOrder] = {}
+        for batch in chunks(clean_ids(ids), self.batch_size):
+            body, _ms = self._action("getOrders-by-id", orders=",".join(batch))
+            for raw in self._list(body, "orders"):
+                order = parse_order(raw)
+                if order and order.id in batch:
+                    found[order.id] = order
+        return found
+
+    def get_order(self, order_id: str) -> PanelOrder | None:
+        ids = clean_ids([order_id])
+        return self.get_orders(ids).get(ids[0]) if ids else None
+
+    def recent_orders(self, limit: int = 1000) -> list[PanelOrder]:
+        return []  # v1 cannot list orders; provider_domains() covers discovery
+
+    def provider_domains(self) -> list[str]:
+        body, _ms = self._action("getProviders")
+        names = (item.get("name") if isinstance(item, dict) else item for item in self._list(body, "providers"))
+        return [str(name).strip() for name in names if name and str(name).strip()]
+
+    def test_connection(self) -> ConnectionReport:
+        try:
+            _body, elapsed = self._action("getProviders")
+        except PanelError as exc:
+            return ConnectionReport(exc.kind not in ("unreachable", "timeout"), False, [], None, str(exc))
+        capabilities = [
+            probe("Order by id", lambda: self.get_orders(["1"])),
+            probe("Many orders at once", lambda: self.get_orders(["1", "2"])),
+            Capability("Tickets", False, "the v1 API has no tickets"),
+        ]
+        working = ", ".join(c.name.lower() for c in capabilities if c.ok) or "nothing beyond the key check"
+        return ConnectionReport(
+            reachable=True,
+            key_accepted=True,
+            capabilities=capabilities,
+            round_trip_ms=elapsed,
+            message=f"Connected in {elapsed} ms; the API key works. Working: {working}.",
+        )

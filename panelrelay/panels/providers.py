@@ -1,0 +1,287 @@
+"""Providers: from a raw domain in a panel's order to an alias, and nothing further.
+
+This module is where a provider domain exists in clear: `match()` receives the adapter's
+orders, normalises each domain, registers it with the log scrubber, encrypts it for storage
+and derives its keyed digest. From here on only `Provider` rows (aliases) travel. Stored
+domains are never decrypted here: matching compares digests.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from panelrelay.accounts.models import Workspace
+from panelrelay.core import crypto
+from panelrelay.core.logscrub import register_secret
+from panelrelay.panels.adapters.base import PanelOrder
+from panelrelay.panels.models import Panel, Provider, SeenOrder, ServiceSeen
+
+log = logging.getLogger("panelrelay.panels")
+
+HMAC_PURPOSE = "provider"
+CHUNK = 500  # orders per round of queries: keeps `IN (…)` lists well inside SQLite's limits
+ALIAS_MAX = 60
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
+
+
+def normalize_domain(raw: str | None) -> str | None:
+    """`HTTPS://www.SmmRush.com:443/api/v2/` → `smmrush.com`: one spelling per provider."""
+    text = (raw or "").strip().lower()
+    text = _SCHEME.sub("", text)
+    text = text.split("@")[-1]  # user:pass@host
+    text = re.split(r"[/?#\s]", text, maxsplit=1)[0]
+    text = re.sub(r":\d*$", "", text).strip(".")
+    if text.startswith("www."):
+        text = text[4:]
+    try:
+        text = text.encode("idna").decode("ascii")  # bücher.example and xn--bcher-kva.example match
+    except UnicodeError:
+        pass
+    return text or None
+
+
+def looks_like_domain(text: str) -> bool:
+    return bool(_HOSTNAME.match(text))
+
+
+def domain_digest(domain: str) -> str:
+    return crypto.index_hmac(domain, HMAC_PURPOSE)
+
+
+def next_alias(workspace: Workspace | int) -> str:
+    """`Provider N` with N = providers so far + 1, skipping any alias already taken."""
+    taken = {a.lower() for a in Provider.objects.filter(workspace=workspace).values_list("alias", flat=True)}
+    n = len(taken) + 1
+    while f"provider {n}" in taken:
+        n += 1
+    return f"Provider {n}"
+
+
+def _create(workspace_id: int, digest: str, domain: str, alias: str | None = None) -> tuple[Provider, bool]:
+    """Get or create by (workspace, digest); two processes creating the same one is a race we win or lose."""
+    encrypted = crypto.encrypt(domain)
+    for _ in range(20):
+        name = alias or next_alias(workspace_id)
+        try:
+            with transaction.atomic():
+                provider = Provider.objects.create(
+                    workspace_id=workspace_id, alias=name, domain_enc=encrypted, domain_hmac=digest
+                )
+            return provider, True
+        except IntegrityError:
+            # Either the domain arrived meanwhile (use that row) or the alias was taken (try the next).
+            found = Provider.objects.filter(workspace_id=workspace_id, domain_hmac=digest).first()
+            if found:
+                return found, False
+            alias = None
+    raise RuntimeError("no free provider alias after 20 tries")
+
+
+def match(panel: Panel, orders: Iterable[PanelOrder]) -> dict[str, Provider | None]:
+    """Each order's Provider (None for orders without one), registering new providers and counts.
+
+    A handful of queries per CHUNK orders, whatever their number: providers are loaded by
+    digest in bulk, counters move once per provider and service, never once per order.
+    """
+    result: dict[str, Provider | None] = {}
+    new_providers: list[Provider] = []
+    pending = list(orders)
+    for start in range(0, len(pending), CHUNK):
+        chunk = pending[start : start + CHUNK]
+        digests, providers, created = _resolve_chunk(panel, chunk)
+        new_providers += created
+        result.update({o.id: providers.get(digests.get(o.id, "")) for o in chunk})
+        _count(panel, chunk, {oid: providers[d] for oid, d in digests.items()})
+    _linked(panel, {p for p in result.values() if p}, new_providers)
+    return result
+
+
+def _resolve_chunk(
+    panel: Panel, orders: list[PanelOrder]
+) -> tuple[dict[str, str], dict[str, Provider], list[Provider]]:
+    digests: dict[str, str] = {}
+    domains: dict[str, str] = {}
+    for order in orders:
+        domain = normalize_domain(order.provider_domain)
+        if domain:
+            register_secret(domain)  # should it ever reach a log line, it is masked there
+            digest = domain_digest(domain)
+            digests[order.id] = digest
+            domains.setdefault(digest, domain)
+    providers, created = _providers_for(panel.workspace_id, domains)
+    return digests, providers, created
+
+
+def _providers_for(workspace_id: int, domains: dict[str, str]) -> tuple[dict[str, Provider], list[Provider]]:
+    existing = Provider.objects.filter(workspace_id=workspace_id, domain_hmac__in=list(domains))
+    providers = {p.domain_hmac: p for p in existing}
+    created = []
+    for digest, domain in domains.items():
+        if digest not in providers:
+            providers[digest], is_new = _create(workspace_id, digest, domain)
+            if is_new:
+                created.append(providers[digest])
+    return providers, created
+
+
+def register_domains(panel: Panel, raw_domains: Iterable[str]) -> list[Provider]:
+    """Providers a panel lists itself (v1 getProviders): registered and linked, no orders counted."""
+    domains: dict[str, str] = {}
+    for raw in raw_domains:
+        domain = normalize_domain(raw)
+        if domain:
+            register_secret(domain)
+            domains.setdefault(domain_digest(domain), domain)
+    providers, created = _providers_for(panel.workspace_id, domains)
+    _linked(panel, set(providers.values()), created)
+    return list(providers.values())
+
+
+def _linked(panel: Panel, providers: set[Provider], created: list[Provider]) -> None:
+    """Link providers to the panel; a new provider or link is a change the vault must record."""
+    if not providers:
+        return
+    through = Provider.panels.through
+    ids = {p.pk for p in providers}
+    known = set(through.objects.filter(panel_id=panel.pk, provider_id__in=ids).values_list("provider_id", flat=True))
+    links = [through(panel_id=panel.pk, provider_id=pk) for pk in ids - known]
+    through.objects.bulk_create(links, ignore_conflicts=True)
+    if links or created:
+        from panelrelay.vault import backup
+
+        backup.snapshot_panel(panel, "providers_changed")
+        log.info("panel %s: %d new provider(s), %d new link(s)", panel.code, len(created), len(links))
+
+
+def _count(panel: Panel, orders: list[PanelOrder], provider_of: dict[str, Provider]) -> None:
+    """Orders seen and services seen count each panel order once, however often it is looked up."""
+    now = timezone.now()
+    ids = [o.id for o in orders]
+    already = set(SeenOrder.objects.filter(panel=panel, order_id__in=ids).values_list("order_id", flat=True))
+    fresh = [o for o in orders if o.id not in already]
+    with transaction.atomic():
+        # Two processes may both take an order as fresh: the unique row keeps one, the counter
+        # may count it twice. A rare +1 is cheaper than a lock around every lookup.
+        SeenOrder.objects.bulk_create(
+            [SeenOrder(panel=panel, order_id=o.id, provider=provider_of.get(o.id)) for o in fresh],
+            ignore_conflicts=True,
+        )
+        seen_ids = {p.pk for p in provider_of.values()}
+        if seen_ids:
+            Provider.objects.filter(pk__in=seen_ids).update(last_seen=now)
+        per_provider = Counter(provider_of[o.id].pk for o in fresh if o.id in provider_of)
+        for pk, n in per_provider.items():
+            Provider.objects.filter(pk=pk).update(orders_seen=F("orders_seen") + n)
+        _count_services(panel, [o for o in fresh if o.id in provider_of and o.service_id], provider_of, now)
+
+
+def _count_services(panel: Panel, orders: list[PanelOrder], provider_of: dict[str, Provider], now: datetime) -> None:
+    counts: Counter[tuple[int, str]] = Counter()
+    names: dict[tuple[int, str], str] = {}
+    for order in orders:
+        key = (provider_of[order.id].pk, str(order.service_id)[:40])
+        counts[key] += 1
+        names[key] = order.service_name[:300]
+    if not counts:
+        return
+    rows = ServiceSeen.objects.filter(panel=panel, provider_id__in={k[0] for k in counts})
+    rows = rows.filter(service_id__in={k[1] for k in counts})
+    # The two IN lists also match pairs that were not seen now (provider A with B's service): skip those.
+    existing = {(s.provider_id, s.service_id): s.pk for s in rows if (s.provider_id, s.service_id) in counts}
+    missing = [
+        ServiceSeen(provider_id=pid, panel=panel, service_id=sid, name=names[(pid, sid)], orders=n, last_seen=now)
+        for (pid, sid), n in counts.items()
+        if (pid, sid) not in existing
+    ]
+    ServiceSeen.objects.bulk_create(missing, ignore_conflicts=True)
+    for key, pk in existing.items():
+        ServiceSeen.objects.filter(pk=pk).update(orders=F("orders") + counts[key], name=names[key], last_seen=now)
+
+
+# ----- what owners do with providers ---------------------------------------------------
+
+
+class AliasError(ValueError):
+    """An alias the owner cannot have, with the reason in plain words.
+
+    `typed_is_domain`: the refused text is a provider's domain, so it must not be shown back.
+    """
+
+    def __init__(self, message: str, typed_is_domain: bool = False) -> None:
+        super().__init__(message)
+        self.typed_is_domain = typed_is_domain
+
+
+def clean_alias(workspace_id: int, alias: str, provider: Provider | None = None) -> str:
+    name = " ".join((alias or "").split())
+    if not name:
+        raise AliasError("Type an alias.")
+    if len(name) > ALIAS_MAX:
+        raise AliasError(f"Keep the alias under {ALIAS_MAX + 1} characters.")
+    others = Provider.objects.filter(workspace_id=workspace_id, alias__iexact=name)
+    if provider is not None:
+        others = others.exclude(pk=provider.pk)
+    if others.exists():
+        raise AliasError(f"“{name}” is already the alias of another provider. Pick another name.")
+    domain = normalize_domain(name)
+    if domain and Provider.objects.filter(workspace_id=workspace_id, domain_hmac=domain_digest(domain)).exists():
+        # The alias is what staff and messages show; naming a provider by its domain defeats it.
+        raise AliasError("An alias must not be a provider's domain: your staff see aliases.", typed_is_domain=True)
+    return name
+
+
+def rename(provider: Provider, alias: str) -> Provider:
+    """Give the provider a new alias (AliasError if taken); the vault records the change."""
+    name = clean_alias(provider.workspace_id, alias, provider)
+    if name == provider.alias:
+        return provider
+    provider.alias = name
+    try:
+        with transaction.atomic():
+            provider.save(update_fields=["alias"])
+    except IntegrityError:  # taken between the check and the save
+        raise AliasError(f"“{name}” is already the alias of another provider. Pick another name.") from None
+    from panelrelay.vault import backup
+
+    backup.snapshot_provider(provider, "alias_renamed")
+    return provider
+
+
+def add_by_domain(workspace: Workspace, raw_domain: str, alias: str = "") -> tuple[Provider, bool]:
+    """An owner types a provider's domain: it is stored like a detected one. (provider, created)."""
+    domain = normalize_domain(raw_domain)
+    if not domain or not looks_like_domain(domain):
+        raise AliasError("That does not look like a domain. Type it like provider-panel.com.")
+    register_secret(domain)
+    digest = domain_digest(domain)
+    existing = Provider.objects.filter(workspace=workspace, domain_hmac=digest).first()
+    if existing:
+        return existing, False
+    if normalize_domain(alias) == domain:
+        raise AliasError("An alias must not be a provider's domain: your staff see aliases.", typed_is_domain=True)
+    name = clean_alias(workspace.pk, alias) if alias.strip() else None
+    provider, created = _create(workspace.pk, digest, domain, name)
+    if created:
+        from panelrelay.vault import backup
+
+        backup.snapshot_provider(provider, "provider_added")
+    return provider, created
+
+
+def group_services(providers: Iterable[Provider]) -> dict[int, list[ServiceSeen]]:
+    """Services seen per provider id, most used first (one query for the whole page)."""
+    grouped: dict[int, list[ServiceSeen]] = defaultdict(list)
+    rows = ServiceSeen.objects.filter(provider__in=list(providers)).order_by("-orders", "service_id")
+    for row in rows:
+        grouped[row.provider_id].append(row)
+    return grouped

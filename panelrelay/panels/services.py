@@ -1,0 +1,136 @@
+"""What other apps call: orders resolved to provider aliases, Find order, Sync providers.
+
+Nothing that leaves this module carries a provider domain: a `ResolvedOrder` names its
+provider by the `Provider` row (alias, enabled, code). Every function raises `PanelError`
+(from `panels.adapters.base`) when the panel cannot answer, with a message fit to show.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from panelrelay.panels import providers as registry
+from panelrelay.panels.adapters.base import MANUAL, STATUS_LABELS, ConnectionReport, PanelError, PanelOrder
+from panelrelay.panels.models import Panel, Provider
+
+log = logging.getLogger("panelrelay.panels")
+
+
+@dataclass(frozen=True)
+class ResolvedOrder:
+    """One panel order as the rest of PanelRelay sees it: by alias, never by domain."""
+
+    id: str
+    external_id: str | None
+    provider: Provider | None
+    service_id: str | None
+    service_name: str
+    status: str  # a status constant of adapters/base.py
+    status_label: str
+    mode: str  # AUTO or MANUAL
+    quantity: int | None
+    created: datetime | None
+    user: str | None
+    link: str
+
+    @property
+    def is_manual(self) -> bool:
+        return self.mode == MANUAL
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    orders_scanned: int
+    providers_seen: int
+    new_providers: int
+    manual_orders: int
+
+    @property
+    def message(self) -> str:
+        if not self.orders_scanned and not self.providers_seen:
+            return "The panel returned no orders yet: nothing to learn providers from."
+        new = f" ({self.new_providers} new)" if self.new_providers else ""
+        manual = f", {self.manual_orders} manual order(s)" if self.manual_orders else ""
+        return f"Scanned {self.orders_scanned} recent order(s): {self.providers_seen} provider(s){new}{manual}."
+
+
+def _resolved(order: PanelOrder, provider: Provider | None) -> ResolvedOrder:
+    return ResolvedOrder(
+        id=order.id,
+        external_id=order.external_id,
+        provider=provider,
+        service_id=order.service_id,
+        service_name=order.service_name,
+        status=order.status,
+        status_label=STATUS_LABELS.get(order.status, order.status),
+        mode=order.mode,
+        quantity=order.quantity,
+        created=order.created,
+        user=order.user,
+        link=order.link,
+    )
+
+
+def resolve_orders(panel: Panel, ids: list[str]) -> dict[str, ResolvedOrder]:
+    """Fetch orders (batched ≤100, rate-limited), register/match providers and services seen,
+    return ResolvedOrder by id; ids the panel does not know are absent. Raises PanelError."""
+    orders = panel.adapter().get_orders([str(i) for i in ids])
+    providers = registry.match(panel, orders.values())
+    return {oid: _resolved(order, providers.get(oid)) for oid, order in orders.items()}
+
+
+def find_order(panel: Panel, order_id: str) -> ResolvedOrder | None:
+    """One order by its panel id, or None when the panel does not know it. Raises PanelError."""
+    order = panel.adapter().get_order(str(order_id).strip())
+    if order is None:
+        return None
+    return _resolved(order, registry.match(panel, [order]).get(order.id))
+
+
+def sync_providers(panel: Panel, limit: int = 1000) -> SyncResult:
+    """Scan the panel's most recent orders (and its own provider list, where the API has one)."""
+    adapter = panel.adapter()
+    try:
+        orders = adapter.recent_orders(limit)
+        listed = adapter.provider_domains()
+        before = Provider.objects.filter(workspace_id=panel.workspace_id).count()
+        matched = registry.match(panel, orders)
+        extra = registry.register_domains(panel, listed) if listed else []
+    except PanelError as exc:
+        _note_sync(panel, str(exc))
+        raise
+    seen = {p.pk for p in matched.values() if p} | {p.pk for p in extra}
+    result = SyncResult(
+        orders_scanned=len(orders),
+        providers_seen=len(seen),
+        new_providers=max(Provider.objects.filter(workspace_id=panel.workspace_id).count() - before, 0),
+        manual_orders=sum(1 for o in orders if o.mode == MANUAL),
+    )
+    _note_sync(panel, result.message)
+    return result
+
+
+def _note_sync(panel: Panel, message: str) -> None:
+    panel.synced_at, panel.sync_message = timezone.now(), message[:300]
+    Panel.objects.filter(pk=panel.pk).update(synced_at=panel.synced_at, sync_message=panel.sync_message)
+    log.info("panel %s sync: %s", panel.code, panel.sync_message)
+
+
+def check_connection(panel: Panel) -> ConnectionReport:
+    """Run the adapter's Test connection and keep its one-line result on the panel's row."""
+    try:
+        report = panel.adapter().test_connection()
+    except PanelError as exc:  # the stored key cannot be read: nothing was called
+        report = ConnectionReport(
+            reachable=False, key_accepted=False, capabilities=[], round_trip_ms=None, message=str(exc)
+        )
+    panel.last_checked, panel.check_ok = timezone.now(), report.reachable and report.key_accepted
+    panel.check_message = report.message[:300]
+    Panel.objects.filter(pk=panel.pk).update(
+        last_checked=panel.last_checked, check_ok=panel.check_ok, check_message=panel.check_message
+    )
+    return report
