@@ -1,0 +1,1 @@
+"""Evolution API (Baileys), self-hosted WhatsApp: send, connection state, groups."""

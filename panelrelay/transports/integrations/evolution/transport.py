@@ -1,0 +1,113 @@
+"""Evolution API v2 transport (facts: transports.md, section B3).
+
+Errors come as {"status", "error", "response": {"message": [...]}}. An unknown number answers 400
+with [{"exists": false, …}] inside that list: the target is gone, not the request malformed.
+A socket that is not open answers "Connection Closed" with 400 or 500 depending on the version.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from panelrelay.core.http import Result
+from panelrelay.transports import pacing
+from panelrelay.transports.base import Chat, Status, Transport, TransportError
+from panelrelay.transports.integrations.common import (
+    CHECK_TIMEOUT,
+    call,
+    join,
+    json_of,
+    not_json,
+    retry_after,
+)
+
+STATES = {
+    "open": ("working", "connected"),
+    "connecting": ("pending", "connecting: scan the QR code in Evolution's manager"),
+    "close": ("broken", "disconnected: reconnect the instance in Evolution's manager"),
+}
+
+
+class EvolutionTransport(Transport):
+    kind = "evolution"
+    label = "Evolution API"
+    max_length = 4096
+
+    @property
+    def instance(self) -> str:
+        return quote(self.connection.config.get("instance", ""), safe="")
+
+    def api(self, method: str, path: str, timeout: float | None = None, **kwargs: Any) -> Any:
+        url = join(self.connection.config.get("base_url", ""), path)
+        headers = {"apikey": self.connection.secret()}
+        result = call(method, url, service="Evolution API", timeout=timeout, headers=headers, **kwargs)
+        body = json_of(result)
+        if result.status in (200, 201) and body is not None:
+            return body
+        raise self.error(result, body)
+
+    def send(self, target: str, text: str) -> str:
+        # Evolution builds the JID itself from `number`: digits for a person, the id@g.us for a group.
+        number = target.removesuffix("@c.us")
+        message = self.api("POST", f"/message/sendText/{self.instance}", json={"number": number, "text": text})
+        key = message.get("key") if isinstance(message, dict) else None
+        return str(key.get("id", "")) if isinstance(key, dict) else ""
+
+    def pacing(self, target: str) -> tuple[dict[str, float], float]:
+        return {f"wa:{self.connection.code}": self.connection.pace_seconds}, pacing.value("PACING_WHATSAPP_JITTER")
+
+    def check(self) -> Status:
+        try:
+            body = self.api("GET", f"/instance/connectionState/{self.instance}", timeout=CHECK_TIMEOUT)
+        except TransportError as exc:
+            return Status("broken", str(exc))
+        inner = body.get("instance") if isinstance(body, dict) else None
+        state = str(inner.get("state", "")) if isinstance(inner, dict) else ""
+        found, message = STATES.get(state, ("broken", f"unexpected connection state {state or '(none)'}"))
+        return Status(found, message, {"state": state})
+
+    def list_chats(self) -> list[Chat]:
+        path = f"/group/fetchAllGroups/{self.instance}"
+        groups = self.api("GET", path, timeout=CHECK_TIMEOUT, params={"getParticipants": "false"})
+        return [
+            Chat("wa_group", str(g["id"]), str(g.get("subject") or ""))
+            for g in groups if isinstance(g, dict) and str(g.get("id", "")).endswith("@g.us")
+        ] if isinstance(groups, list) else []  # fmt: skip
+
+    def error(self, result: Result, body: Any) -> TransportError:
+        status, items = result.status, _messages(body)
+        text = "; ".join(str(i) for i in items if not isinstance(i, dict))
+        if status in (401, 403):
+            return TransportError(f"Evolution API refused the apikey ({status})", kind="auth_failed")
+        if status == 429:
+            wait = retry_after(result, 30.0)
+            return TransportError(f"Evolution API rate limit: retry after {wait:g} s", kind="rate_limited",
+                                  retry_after=wait)  # fmt: skip
+        if body is None:
+            return not_json(result, "Evolution API")
+        if status == 404:  # "The "x" instance does not exist": waiting will not create it
+            return TransportError(f"Evolution API: {text or 'not found'}", kind="auth_failed")
+        if "Connection Closed" in text:
+            return TransportError("the WhatsApp instance is not connected", kind="unavailable")
+        missing = [i for i in items if isinstance(i, dict) and i.get("exists") is False]
+        if missing:
+            group = str(missing[0].get("jid", "")).endswith("@g.us")
+            reason = "the instance does not know this WhatsApp group" if group else "this number is not on WhatsApp"
+            return TransportError(reason, kind="target_gone")
+        if status == 400:
+            return TransportError(f"Evolution API refused the message: {text}", kind="bad_request")
+        return TransportError(f"Evolution API answered {status}: {text or 'no details'}", kind="unavailable")
+
+
+def _messages(body: Any) -> list[Any]:
+    """response.message flattened: a string, a list, or a list of lists (jsonschema errors)."""
+    response = body.get("response") if isinstance(body, dict) else None
+    found = response.get("message") if isinstance(response, dict) else None
+    if found is None:
+        return []
+    items = found if isinstance(found, list) else [found]
+    flat: list[Any] = []
+    for item in items:
+        flat.extend(item if isinstance(item, list) else [item])
+    return flat

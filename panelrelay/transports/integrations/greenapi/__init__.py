@@ -1,0 +1,1 @@
+"""Green-API, hosted WhatsApp: send, instance state, groups from the contact list."""

@@ -1,0 +1,116 @@
+"""Green-API transport (facts: transports.md, section B4).
+
+The instance token travels in the URL path, and Green-API's error bodies echo that path: an
+error message is therefore built only from `message` and the quota descriptions, never `path`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from panelrelay.core.http import Result
+from panelrelay.transports import pacing
+from panelrelay.transports.base import Chat, Status, Transport, TransportError
+from panelrelay.transports.integrations.common import (
+    CHECK_TIMEOUT,
+    call,
+    join,
+    json_of,
+    not_json,
+    retry_after,
+)
+
+API_URL = "https://api.green-api.com"
+QUOTA_WAIT = 3600.0  # a monthly quota does not free up in minutes; look again in an hour
+STATES = {
+    "authorized": ("working", "authorised"),
+    "notAuthorized": ("pending", "not authorised: scan the QR code in the Green-API console"),
+    "starting": ("pending", "the instance is starting"),
+    "sleepMode": ("pending", "sleep mode: the phone is offline; messages wait in Green-API's queue"),
+    "blocked": ("broken", "the WhatsApp account is blocked"),
+    "yellowCard": ("broken", "suspended by WhatsApp for suspected spam (yellow card); messages are queued"),
+}
+
+
+class GreenApiTransport(Transport):
+    kind = "greenapi"
+    label = "Green-API"
+    max_length = 4000  # the docs disagree (20000 / 4000): the lower bound is safe
+
+    def api(self, method: str, name: str, timeout: float | None = None, **kwargs: Any) -> Any:
+        config = self.connection.config
+        path = f"/waInstance{config.get('id_instance', '')}/{name}/{self.connection.secret()}"
+        result = call(method, join(config.get("api_url") or API_URL, path), service="Green-API", timeout=timeout,
+                      **kwargs)  # fmt: skip
+        body = json_of(result)
+        if result.status == 200 and body is not None:
+            return body
+        raise self.error(result, body)
+
+    def send(self, target: str, text: str) -> str:
+        body = self.api("POST", "sendMessage", json={"chatId": target, "message": text, "linkPreview": False})
+        if not isinstance(body, dict) or not body.get("idMessage"):
+            # Accepted or not? Green-API gave no id; retrying may duplicate, dropping may lose.
+            raise TransportError("Green-API answered without a message id", kind="unavailable")
+        return str(body["idMessage"])
+
+    def pacing(self, target: str) -> tuple[dict[str, float], float]:
+        return {f"wa:{self.connection.code}": self.connection.pace_seconds}, pacing.value("PACING_WHATSAPP_JITTER")
+
+    def check(self) -> Status:
+        try:
+            body = self.api("GET", "getStateInstance", timeout=CHECK_TIMEOUT)
+        except TransportError as exc:
+            return Status("broken", str(exc))
+        state = str(body.get("stateInstance", "")) if isinstance(body, dict) else ""
+        found, message = STATES.get(state, ("broken", f"unexpected instance state {state or '(none)'}"))
+        return Status(found, message, {"state": state})
+
+    def list_chats(self) -> list[Chat]:
+        # Groups are sometimes missing from getContacts (forum reports): then ask getChats.
+        chats = _groups(self.api("GET", "getContacts", timeout=CHECK_TIMEOUT))
+        return chats or _groups(self.api("GET", "getChats", timeout=CHECK_TIMEOUT))
+
+    def error(self, result: Result, body: Any) -> TransportError:
+        status = result.status
+        message = str(body.get("message") or "") if isinstance(body, dict) else ""
+        if status == 401:
+            return TransportError("Green-API refused the instance token (401)", kind="auth_failed")
+        if status == 403:
+            return TransportError("Green-API does not know this instance id (403)", kind="auth_failed")
+        if status == 466:
+            return TransportError(f"Green-API quota exceeded: {_quota(body)}", kind="quota", retry_after=QUOTA_WAIT)
+        if status == 429:
+            wait = retry_after(result, 5.0)
+            return TransportError(f"Green-API rate limit: retry after {wait:g} s", kind="rate_limited",
+                                  retry_after=wait)  # fmt: skip
+        if body is None:
+            return not_json(result, "Green-API")
+        if status == 400 and ("not authorized" in message or "starting" in message):
+            return TransportError(f"Green-API: {message}", kind="unavailable")
+        if status == 400:
+            return TransportError(f"Green-API refused the message: {message}", kind="bad_request")
+        if status == 404:
+            return TransportError("Green-API: no such method at this API URL (404)", kind="auth_failed")
+        return TransportError(f"Green-API answered {status}: {message or 'no details'}", kind="unavailable")
+
+
+def _groups(items: Any) -> list[Chat]:
+    if not isinstance(items, list):
+        return []
+    return [
+        Chat("wa_group", str(c["id"]), str(c.get("name") or c.get("contactName") or ""))
+        for c in items
+        if isinstance(c, dict) and str(c.get("id", "")).endswith("@g.us")
+    ]
+
+
+def _quota(body: Any) -> str:
+    """The description of whichever quota is exceeded (chats or calls), without the sales pitch."""
+    if not isinstance(body, dict):
+        return "monthly limit reached"
+    for part in ("correspondentsStatus", "invokeStatus"):
+        status = body.get(part)
+        if isinstance(status, dict) and status.get("description"):
+            return str(status["description"]).split(" Please go to")[0]
+    return "monthly limit reached"

@@ -1,0 +1,92 @@
+"""Telegram Bot API transport (facts: transports.md, section A).
+
+The Bot API's `error_code` "is subject to change", so errors are told apart by the HTTP status
+and `parameters` first, and by the description only where the status is shared (400).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from panelrelay.transports import pacing
+from panelrelay.transports.base import Chat, Status, Transport, TransportError
+from panelrelay.transports.integrations.common import CHECK_TIMEOUT, call, join, json_of, not_json
+
+API_URL = "https://api.telegram.org"
+# 400 descriptions that mean the chat itself is unusable (not this one message).
+GONE_400 = ("chat not found", "chat_id is empty", "peer_id_invalid", "group chat was deactivated")
+
+
+class TelegramTransport(Transport):
+    kind = "telegram"
+    label = "Telegram bot"
+    max_length = 4096
+
+    @property
+    def bot_id(self) -> str:
+        """The numeric part of the token: public (it is the bot's user id), fine for keys and logs."""
+        return self.connection.secret().split(":", 1)[0]
+
+    def api(self, method: str, params: dict[str, Any] | None = None, timeout: float | None = None) -> Any:
+        """Call one Bot API method; its `result`, or TransportError."""
+        base = self.connection.config.get("api_url") or API_URL
+        url = join(base, f"/bot{self.connection.secret()}/{method}")
+        result = call("POST", url, service="Telegram", json=params or {}, timeout=timeout)
+        body = json_of(result)
+        if not isinstance(body, dict) or "ok" not in body:
+            raise not_json(result, "Telegram")
+        if body["ok"] is True:
+            return body.get("result")
+        raise error_from(result.status, body)
+
+    def send(self, target: str, text: str) -> str:
+        params = {"chat_id": target, "text": text, "link_preview_options": {"is_disabled": True}}
+        message = self.api("sendMessage", params)
+        # ok:true means Telegram has the message; a missing id must not cause a second copy.
+        return str(message.get("message_id", "")) if isinstance(message, dict) else ""
+
+    def pacing(self, target: str) -> tuple[dict[str, float], float]:
+        group = target.startswith(("-", "@"))
+        chat = pacing.value("PACING_TELEGRAM_GROUP_SECONDS" if group else "PACING_TELEGRAM_PRIVATE_SECONDS")
+        keys = {
+            f"tg-chat:{self.bot_id}:{target.lower()}": chat,
+            f"tg-bot:{self.bot_id}": pacing.value("PACING_TELEGRAM_BOT_SECONDS"),
+        }
+        return keys, 0.0
+
+    def check(self) -> Status:
+        try:
+            me = self.api("getMe", timeout=CHECK_TIMEOUT)
+        except TransportError as exc:
+            return Status("broken", str(exc))
+        if not isinstance(me, dict) or not me.get("username"):
+            return Status("broken", "Telegram answered getMe without a bot username")
+        return Status("working", f"@{me['username']}", {"username": me["username"], "bot_id": me.get("id")})
+
+    def get_updates(self, offset: int, timeout: int = 0) -> list[dict[str, Any]]:
+        params = {"offset": offset, "timeout": timeout, "allowed_updates": ["message", "my_chat_member"]}
+        updates = self.api("getUpdates", params, timeout=CHECK_TIMEOUT + timeout)
+        return [u for u in updates or [] if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
+
+    def list_chats(self) -> list[Chat]:
+        return []  # Telegram cannot list a bot's chats: they are learnt from updates (updates.py)
+
+
+def error_from(status: int, body: dict[str, Any]) -> TransportError:
+    code = status if status != 200 else int(body.get("error_code") or 500)
+    description = str(body.get("description") or f"error {code}")
+    detail = description.split(": ", 1)[1] if ": " in description else description
+    params = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
+    if params.get("migrate_to_chat_id"):
+        new = str(params["migrate_to_chat_id"])
+        return TransportError(f"the group became a supergroup ({new})", kind="target_moved", new_target=new)
+    if code == 429 or params.get("retry_after"):
+        wait = float(params.get("retry_after") or 5)
+        return TransportError(f"Telegram rate limit: retry after {wait:g} s", kind="rate_limited", retry_after=wait)
+    if code in (401, 404):
+        return TransportError(f"Telegram refused the bot token ({description})", kind="auth_failed")
+    if code == 403 or (code == 400 and detail.lower().startswith(GONE_400)):
+        return TransportError(detail, kind="target_gone")
+    if code == 400:
+        return TransportError(detail, kind="bad_request")
+    return TransportError(f"Telegram answered {code}: {detail}", kind="unavailable")

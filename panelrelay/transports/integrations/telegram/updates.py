@@ -1,0 +1,134 @@
+"""Reading a bot's updates (getUpdates) to learn where it may send, so nobody types raw ids.
+
+- my_chat_member in a group: the bot was added (→ a pickable group) or removed (→ its
+  destinations are broken, the owner is alerted, before any message fails);
+- a group upgraded to a supergroup (migrate_to_chat_id): destinations follow the new id;
+- "/start <token>" in a private chat: the person opened a one-time start link and becomes a
+  pickable Telegram user; a user blocking the bot breaks their destinations.
+Handling is idempotent: an update read twice (two pollers) changes nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from panelrelay.core import ratelimit
+from panelrelay.transports.base import Chat, TransportError
+from panelrelay.transports.integrations.telegram.transport import TelegramTransport
+from panelrelay.transports.models import Connection, Destination, DiscoveredChat, StartLink
+from panelrelay.transports.services import close_incidents, mark_broken, remember_chat
+
+log = logging.getLogger("panelrelay.transports")
+PRESENT = ("member", "administrator", "creator")
+START_LINK_VALID = timedelta(days=7)
+GREETING = "✓ Connected. Requests will arrive in this chat."
+
+
+def poll(connection: Connection, timeout: int = 0) -> int:
+    """Fetch and handle the pending updates; returns how many there were."""
+    updates = TelegramTransport(connection).get_updates(connection.updates_offset, timeout)
+    for update in updates:
+        try:
+            handle(connection, update)
+        except Exception:  # one odd update must not block the ones after it forever
+            log.exception("telegram update %s of connection %s not handled", update.get("update_id"), connection.pk)
+    if updates:
+        offset = max(u["update_id"] for u in updates) + 1
+        Connection.objects.filter(pk=connection.pk, updates_offset__lt=offset).update(updates_offset=offset)
+        connection.updates_offset = max(connection.updates_offset, offset)
+    return len(updates)
+
+
+def handle(connection: Connection, update: dict[str, Any]) -> None:
+    if isinstance(update.get("my_chat_member"), dict):
+        _membership(connection, update["my_chat_member"])
+    elif isinstance(update.get("message"), dict):
+        _message(connection, update["message"])
+
+
+def _membership(connection: Connection, event: dict[str, Any]) -> None:
+    chat = event.get("chat") or {}
+    member = event.get("new_chat_member") or {}
+    status = member.get("status")
+    present = status in PRESENT or (status == "restricted" and member.get("is_member") is True)
+    chat_id = str(chat.get("id", ""))
+    if not chat_id:
+        return
+    if chat.get("type") == "private":  # for private chats: the user blocked or unblocked the bot
+        DiscoveredChat.objects.filter(connection=connection, chat_id=chat_id).update(active=present)
+        reason = "the user blocked the bot"
+    else:
+        remember_chat(
+            connection, Chat("tg_group", chat_id, chat.get("title") or "", chat.get("username") or ""), present
+        )
+        reason = f"bot was {'kicked from' if status == 'kicked' else 'removed from'} the group chat"
+    targets = [chat_id] + ([f"@{chat['username']}"] if chat.get("username") else [])
+    _follow_presence(connection, targets, present, reason)
+
+
+def _follow_presence(connection: Connection, targets: list[str], present: bool, reason: str) -> None:
+    destinations = Destination.objects.filter(connection=connection, target__in=targets).select_related("connection")
+    for destination in destinations:
+        if not present and not destination.broken:
+            mark_broken(destination, reason)
+        elif present and destination.broken:  # the bot is back: sending will work again
+            Destination.objects.filter(pk=destination.pk).update(broken=False, broken_reason="")
+            close_incidents(connection.workspace_id, [f"destination:{destination.code}"])
+
+
+def _message(connection: Connection, message: dict[str, Any]) -> None:
+    chat = message.get("chat") or {}
+    if message.get("migrate_to_chat_id"):
+        _migrate(connection, str(chat.get("id", "")), str(message["migrate_to_chat_id"]), chat)
+        return
+    text = str(message.get("text") or "")
+    if chat.get("type") == "private" and _team_bot(connection, message):
+        return
+    if chat.get("type") == "private" and text.startswith("/start"):
+        token = text.split(maxsplit=1)[1].strip() if " " in text else ""
+        _link_user(connection, message.get("from") or chat, token)
+
+
+def _team_bot(connection: Connection, message: dict[str, Any]) -> bool:
+    """Staff commands to the bot and staff link tokens are the intake app's (its team bot)."""
+    from panelrelay.intake.bot import handle_private
+
+    return handle_private(connection, message)
+
+
+def _migrate(connection: Connection, old: str, new: str, chat: dict[str, Any]) -> None:
+    with transaction.atomic():
+        DiscoveredChat.objects.filter(connection=connection, chat_id=old).update(active=False)
+        remember_chat(connection, Chat("tg_group", new, chat.get("title") or ""))
+        Destination.objects.filter(connection=connection, target=old).update(target=new)
+
+
+def _link_user(connection: Connection, user: dict[str, Any], token: str) -> None:
+    fresh = timezone.now() - START_LINK_VALID
+    link = StartLink.objects.filter(connection=connection, token=token, used_at__isnull=True, created__gte=fresh)
+    if not token or not user.get("id") or not link.exists():
+        return  # an ordinary /start, or a used or expired link: nobody is linked
+    user_id = str(user["id"])
+    name = " ".join(str(user.get(k) or "") for k in ("first_name", "last_name")).strip() or user_id
+    with transaction.atomic():
+        if not link.update(used_at=timezone.now(), user_id=user_id, user_name=name[:200]):
+            return  # another poller took it first
+        remember_chat(connection, Chat("tg_user", user_id, name, user.get("username") or ""))
+    _follow_presence(connection, [user_id], True, "")
+    _greet(connection, user_id)
+
+
+def _greet(connection: Connection, user_id: str) -> None:
+    """Tell the person pressing Start that it worked; best effort, never at the cost of pacing."""
+    transport = TelegramTransport(connection)
+    if ratelimit.try_acquire(*transport.pacing(user_id)) > 0:
+        return
+    try:
+        transport.send(user_id, GREETING)
+    except TransportError as exc:
+        log.info("greeting for a linked Telegram user not sent: %s", exc)

@@ -1,0 +1,139 @@
+"""WAHA transport (facts: transports.md, section B2).
+
+A session that is not WORKING answers 422: that is the gateway being down, not the message being
+wrong, so it is `unavailable` (retry later) and the connection's status check tells the owner.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from panelrelay.core.http import Result
+from panelrelay.transports import pacing
+from panelrelay.transports.base import Chat, Status, Transport, TransportError
+from panelrelay.transports.integrations.common import (
+    CHECK_TIMEOUT,
+    call,
+    join,
+    json_of,
+    not_json,
+    retry_after,
+)
+
+STATES = {
+    "WORKING": ("working", "session WORKING"),
+    "SCAN_QR_CODE": ("pending", "waiting for the QR code to be scanned"),
+    "STARTING": ("pending", "the session is starting"),
+    "STOPPED": ("broken", "the session is stopped: start it in WAHA"),
+    "FAILED": ("broken", "the session failed: restart it in WAHA"),
+}
+
+
+class WahaTransport(Transport):
+    kind = "waha"
+    label = "WAHA"
+    max_length = 4096
+
+    @property
+    def session(self) -> str:
+        return self.connection.config.get("session") or "default"
+
+    def request(self, method: str, path: str, timeout: float | None = None, **kwargs: Any) -> Result:
+        headers = kwargs.pop("headers", {})
+        key = self.connection.secret()
+        if key:
+            headers["X-Api-Key"] = key
+        url = join(self.connection.config.get("base_url", ""), path)
+        return call(method, url, service="WAHA", timeout=timeout, headers=headers, **kwargs)
+
+    def api(self, method: str, path: str, timeout: float | None = None, **kwargs: Any) -> Any:
+        result = self.request(method, path, timeout=timeout, **kwargs)
+        body = json_of(result)
+        if result.status in (200, 201) and body is not None:
+            return body
+        raise self.error(result, body)
+
+    def send(self, target: str, text: str) -> str:
+        body = {"session": self.session, "chatId": target, "text": text, "linkPreview": False}
+        message = self.api("POST", "/api/sendText", json=body)
+        return message_id(message)
+
+    def pacing(self, target: str) -> tuple[dict[str, float], float]:
+        return {f"wa:{self.connection.code}": self.connection.pace_seconds}, pacing.value("PACING_WHATSAPP_JITTER")
+
+    def check(self) -> Status:
+        try:
+            info = self.api("GET", f"/api/sessions/{quote(self.session, safe='')}", timeout=CHECK_TIMEOUT)
+        except TransportError as exc:
+            return Status("broken", str(exc))
+        status = str(info.get("status", "")) if isinstance(info, dict) else ""
+        state, message = STATES.get(status, ("broken", f"unexpected session status {status or '(none)'}"))
+        me = info.get("me") if isinstance(info, dict) else None
+        if state == "working" and isinstance(me, dict) and me.get("id"):
+            message = f"WORKING as +{str(me['id']).split('@')[0]}"
+        return Status(state, message, {"session_status": status})
+
+    def qr_png(self) -> bytes | None:
+        """The pairing QR code as a PNG while the session waits for it, else None."""
+        try:
+            result = self.request("GET", f"/api/{quote(self.session, safe='')}/auth/qr", timeout=CHECK_TIMEOUT,
+                                  params={"format": "image"}, headers={"Accept": "image/png"})  # fmt: skip
+        except TransportError:
+            return None
+        if result.status == 200 and result.headers.get("content-type", "").startswith("image/png"):
+            return result.content
+        return None
+
+    def list_chats(self) -> list[Chat]:
+        path = f"/api/{quote(self.session, safe='')}/groups"
+        groups = self.api("GET", path, timeout=CHECK_TIMEOUT, params={"exclude": "participants"})
+        # The shape "depends on the engine": a list of groups, or an object keyed by group id.
+        items = list(groups.values()) if isinstance(groups, dict) else groups if isinstance(groups, list) else []
+        chats = []
+        for group in items:
+            if isinstance(group, dict) and (chat_id := _serialized(group.get("id"))).endswith("@g.us"):
+                chats.append(Chat("wa_group", chat_id, str(group.get("subject") or group.get("name") or "")))
+        return chats
+
+    def error(self, result: Result, body: Any) -> TransportError:
+        status, text = result.status, _message(body)
+        if status in (401, 403):
+            return TransportError(f"WAHA refused the API key ({status} {text or 'Unauthorized'})", kind="auth_failed")
+        if status == 422:
+            found = body.get("status") if isinstance(body, dict) else None
+            detail = f"the WhatsApp session is {found}, not WORKING" if found else text or "session not ready"
+            return TransportError(detail, kind="unavailable")
+        if status == 429:
+            wait = retry_after(result, 30.0)
+            return TransportError(f"WAHA rate limit: retry after {wait:g} s", kind="rate_limited", retry_after=wait)
+        if body is None:
+            return not_json(result, "WAHA")
+        if status == 404:
+            return TransportError(f"WAHA: {text or 'not found'}", kind="unavailable")
+        if status == 400:
+            return TransportError(f"WAHA refused the message: {text}", kind="bad_request")
+        return TransportError(f"WAHA answered {status}: {text}", kind="unavailable")
+
+
+def _serialized(value: Any) -> str:
+    """Ids are strings, or {"_serialized": "…@g.us", …} objects on some engines."""
+    if isinstance(value, dict):
+        value = value.get("_serialized") or value.get("id") or ""
+    return str(value or "")
+
+
+def message_id(message: Any) -> str:
+    if not isinstance(message, dict):
+        return ""
+    found = _serialized(message.get("id"))
+    if not found and isinstance(message.get("key"), dict):  # NOWEB/GOWS answer with a Baileys key
+        found = str(message["key"].get("id") or "")
+    return found
+
+
+def _message(body: Any) -> str:
+    if not isinstance(body, dict):
+        return ""
+    text = body.get("message") or body.get("error") or ""
+    return "; ".join(map(str, text)) if isinstance(text, list) else str(text)

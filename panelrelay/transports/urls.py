@@ -1,0 +1,24 @@
+from django.urls import path
+
+from panelrelay.transports import settings_views, views
+
+app_name = "transports"
+urlpatterns = [
+    path("destinations/", views.destinations, name="destinations"),
+    path("destinations/add/", views.add_destination, name="add_destination"),
+    path("destinations/chats/", views.chats, name="chats"),
+    path("destinations/<uuid:code>/", views.edit_destination, name="edit_destination"),
+    path("destinations/<uuid:code>/toggle/", views.toggle_destination, name="toggle_destination"),
+    path("destinations/<uuid:code>/test/", views.test_destination, name="test_destination"),
+    path("destinations/<uuid:code>/delete/", views.delete_destination, name="delete_destination"),
+    path("settings/connections/", settings_views.connections, name="connections"),
+    path("settings/connections/telegram-user/", settings_views.telegram_user_login, name="telegram_user_login"),
+    path("settings/connections/add/<str:kind>/", settings_views.add_connection, name="add_connection"),
+    path("settings/connections/<uuid:code>/", settings_views.edit_connection, name="edit_connection"),
+    path("settings/connections/<uuid:code>/check/", settings_views.check_connection, name="check_connection"),
+    path("settings/connections/<uuid:code>/delete/", settings_views.delete_connection, name="delete_connection"),
+    path("settings/connections/<uuid:code>/qr/", settings_views.qr_code, name="qr_code"),
+    path("settings/connections/<uuid:code>/start-link/", settings_views.start_link, name="start_link"),
+    path("settings/alerts/", settings_views.alerts, name="alerts"),
+    path("settings/alerts/test/", settings_views.test_alert, name="test_alert"),
+]
