@@ -1,0 +1,149 @@
+"""The Routing page: Provider & Group Linking, service-ID overrides, manual and fallback, route check."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from panelrelay.core.tenancy import get_for_member, require_member, scoped
+from panelrelay.core.toggles import save_toggle
+from panelrelay.panels.adapters.base import PanelError
+from panelrelay.panels.models import Panel, Provider, ServiceSeen
+from panelrelay.routing.models import ProviderRoute, RoutingDefaults, ServiceOverride
+from panelrelay.routing.resolve import RULES, Router
+from panelrelay.transports.models import Destination
+
+
+def _destination(request: HttpRequest, code: str) -> Destination | None:
+    """The destination picked in a select; "" means none."""
+    return get_for_member(request, Destination, code=code) if code else None
+
+
+@require_member("routing")
+def routing(request: HttpRequest) -> HttpResponse:
+    providers = scoped(request, Provider).order_by("alias")
+    routes = {r.provider_id: r for r in scoped(request, ProviderRoute)}
+    ctx = {
+        "rows": [(p, routes.get(p.id), routes[p.id].enabled if p.id in routes else True) for p in providers],
+        "overrides": scoped(request, ServiceOverride).select_related("destination", "panel"),
+        "destinations": scoped(request, Destination).order_by("name"),
+        "panels": scoped(request, Panel).order_by("name"),
+        "defaults": RoutingDefaults.of(request.workspace),
+        "rules": RULES,
+    }
+    return render(request, "routing/routing.html", ctx)
+
+
+@require_member("routing")
+@require_POST
+def set_provider_destination(request: HttpRequest, code) -> HttpResponse:
+    provider = get_for_member(request, Provider, code=code)
+    route, _ = ProviderRoute.objects.get_or_create(provider=provider, defaults={"workspace": request.workspace})
+    route.destination = _destination(request, request.POST.get("destination", ""))
+    route.save(update_fields=["destination"])
+    return render(
+        request, "routing/_saved.html", {"text": f"{provider.alias} → {route.destination or 'no destination'}"}
+    )
+
+
+@require_member("routing")
+@require_POST
+def toggle_provider_route(request: HttpRequest, code) -> HttpResponse:
+    provider = get_for_member(request, Provider, code=code)
+    route, _ = ProviderRoute.objects.get_or_create(provider=provider, defaults={"workspace": request.workspace})
+    save_toggle(request, route, "enabled")
+    return render(request, "routing/_route_toggle.html", {"p": provider, "on": route.enabled})
+
+
+@require_member("routing")
+@require_POST
+def set_default(request: HttpRequest, which: str) -> HttpResponse:
+    if which not in ("manual", "fallback"):
+        return HttpResponseBadRequest("unknown default")
+    defaults = RoutingDefaults.of(request.workspace)
+    destination = _destination(request, request.POST.get("destination", ""))
+    setattr(defaults, f"{which}_destination", destination)
+    defaults.save()
+    label = "Manual services" if which == "manual" else "Fallback"
+    return render(request, "routing/_saved.html", {"text": f"{label} → {destination or 'no destination'}"})
+
+
+@require_member("routing")
+@require_POST
+def add_override(request: HttpRequest) -> HttpResponse:
+    service_id = request.POST.get("service_id", "").strip()
+    destination_code = request.POST.get("destination", "")
+    panel_code = request.POST.get("panel", "")
+    if not service_id.isdigit() or not destination_code:
+        messages.error(request, "A service override needs a numeric service id and a destination.")
+        return redirect("routing:routing")
+    destination = _destination(request, destination_code)
+    panel = get_for_member(request, Panel, code=panel_code) if panel_code else None
+    if scoped(request, ServiceOverride).filter(service_id=service_id, panel=panel).exists():
+        messages.error(request, f"Service {service_id} already has an override{' on ' + panel.name if panel else ''}.")
+        return redirect("routing:routing")
+    ServiceOverride.objects.create(
+        workspace=request.workspace,
+        service_id=service_id,
+        service_name=request.POST.get("service_name", "").strip()[:200] or _service_name(request, service_id),
+        panel=panel,
+        destination=destination,
+    )
+    messages.success(request, f"Orders of service {service_id} now go to {destination}.")
+    return redirect("routing:routing")
+
+
+def _service_name(request: HttpRequest, service_id: str) -> str:
+    """The name seen on orders of this service (Providers → services seen), if any."""
+    row = (
+        ServiceSeen.objects.filter(provider__workspace=request.workspace, service_id=service_id)
+        .order_by("-last_seen")
+        .first()
+    )
+    return row.name[:200] if row else ""
+
+
+@require_member("routing")
+@require_POST
+def toggle_override(request: HttpRequest, code) -> HttpResponse:
+    override = get_for_member(request, ServiceOverride, code=code)
+    save_toggle(request, override, "enabled")
+    return render(request, "routing/_override_toggle.html", {"o": override})
+
+
+@require_member("routing")
+@require_POST
+def delete_override(request: HttpRequest, code) -> HttpResponse:
+    override = get_for_member(request, ServiceOverride, code=code)
+    override.delete()
+    messages.success(request, f"Override for service {override.service_id} removed.")
+    return redirect("routing:routing")
+
+
+@require_member("routing")
+def check(request: HttpRequest) -> HttpResponse:
+    """Which destination would this order go to, and why? Nothing is sent."""
+    from panelrelay.panels.services import find_order
+
+    order_id = request.GET.get("order", "").strip()
+    panels = list(scoped(request, Panel).order_by("name"))
+    panel = next((p for p in panels if str(p.code) == request.GET.get("panel")), panels[0] if panels else None)
+    ctx: dict = {"order_id": order_id}
+    if not order_id.isdigit():
+        ctx["error"] = "Enter a panel order id (digits only)."
+    elif panel is None:
+        ctx["error"] = "Add a panel first."
+    else:
+        try:
+            found = find_order(panel, order_id)
+        except PanelError as exc:
+            ctx["error"] = str(exc)
+        else:
+            if found is None:
+                ctx["error"] = f"Order {order_id} was not found in {panel.name}."
+            else:
+                ctx["order"] = found
+                ctx["decision"] = Router(request.workspace).decide(found, panel)
+    return render(request, "routing/_check.html", ctx)
