@@ -1,0 +1,120 @@
+"""Delivery of one message: an attempt row before the send, the result after it.
+
+Temporary failures retry with exponential back-off and jitter, honouring the transport's wait;
+permanent ones fail at once. A message older than the workspace's maximum age fails with its
+last error. The orders in a message always show the message's fate and the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from panelrelay.core.logscrub import scrub
+from panelrelay.forwarding.engine import finish_requests
+from panelrelay.forwarding.models import Attempt, ForwardingSettings, Message, RequestOrder
+from panelrelay.transports.base import TransportError
+from panelrelay.worker.queue import backoff
+from panelrelay.worker.registry import Retry
+
+log = logging.getLogger("panelrelay.forwarding")
+
+
+def deliver_message(message: Message) -> None:
+    if message.state in (Message.SENT, Message.FAILED):
+        return  # a re-run after the outcome was recorded: nothing to do
+    _close_interrupted(message)
+    options = ForwardingSettings.of(message.workspace)
+    destination = message.destination
+    if destination is None:
+        return _fail(message, "the destination was deleted")
+    if timezone.now() - message.created > timedelta(hours=options.max_age_hours):
+        return _fail(message, f"gave up after {options.max_age_hours} h; last error: {message.last_error or 'none'}")
+    if not destination.enabled:
+        return _fail(message, f"destination {destination} was turned off before sending")
+    _send(message, destination)
+
+
+def _send(message: Message, destination) -> None:
+    from panelrelay.transports.services import deliver
+
+    attempt = Attempt.objects.create(message=message)
+    started = time.monotonic()
+    try:
+        remote_id = deliver(destination, message.text)
+    except TransportError as exc:
+        if exc.local:  # our own pacing said "not yet": nothing was sent, nothing to record
+            attempt.delete()
+            raise Retry(max(exc.retry_after or 1.0, 0.05), "waiting for a free sending slot") from None
+        _record(attempt, started, error=exc)
+        _failed_attempt(message, exc, str(exc), exc.permanent, exc.retry_after)
+    except Exception as exc:  # a bug or an unexpected answer must not leave orders queued forever
+        log.exception("delivery of message %s crashed", message.pk)
+        reason = scrub(f"{type(exc).__name__}: {exc}")
+        _record(attempt, started, kind="crash", message=reason)
+        _failed_attempt(message, None, reason, False, None)
+    else:
+        _record(attempt, started, remote_id=remote_id)
+        _sent(message, remote_id)
+
+
+def _record(attempt: Attempt, started: float, error: TransportError | None = None, **fields) -> None:
+    attempt.duration_ms = int((time.monotonic() - started) * 1000)
+    attempt.ok = error is None and "kind" not in fields
+    if error is not None:
+        attempt.error_kind, attempt.error = error.kind, str(error)[:500]
+    else:
+        attempt.error_kind = fields.get("kind", "")
+        attempt.error = fields.get("message", "")[:500]
+        attempt.remote_id = fields.get("remote_id", "")[:100]
+    attempt.save()
+
+
+def _sent(message: Message, remote_id: str) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        Message.objects.filter(pk=message.pk).update(
+            state=Message.SENT, sent_at=now, remote_id=remote_id[:100], attempts=message.attempts + 1, last_error=""
+        )
+        message.orders.update(
+            state=RequestOrder.SENT, sent_at=now, reason=f"sent to {message.destination_label}", updated=now
+        )
+    finish_requests(list(message.orders.values_list("request_id", flat=True).distinct()))
+
+
+def _failed_attempt(message: Message, exc, reason: str, permanent: bool, retry_after: float | None) -> None:
+    attempts = message.attempts + 1
+    if permanent:
+        Message.objects.filter(pk=message.pk).update(attempts=attempts)
+        return _fail(message, reason)
+    wait = max(retry_after or 0.0, backoff(attempts, settings.RETRY_BASE_SECONDS))
+    next_at = timezone.now() + timedelta(seconds=wait)
+    with transaction.atomic():
+        Message.objects.filter(pk=message.pk).update(
+            state=Message.RETRYING, attempts=attempts, last_error=reason[:500], next_attempt_at=next_at
+        )
+        local = timezone.localtime(next_at).strftime("%H:%M:%S")
+        message.orders.update(
+            state=RequestOrder.RETRYING, reason=f"retrying at {local}: {reason}"[:300], updated=timezone.now()
+        )
+    raise Retry(wait, reason)
+
+
+def _fail(message: Message, reason: str) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        Message.objects.filter(pk=message.pk).update(state=Message.FAILED, last_error=reason[:500])
+        message.orders.update(state=RequestOrder.FAILED, reason=f"failed: {reason}"[:300], updated=now)
+    finish_requests(list(message.orders.values_list("request_id", flat=True).distinct()))
+
+
+def _close_interrupted(message: Message) -> None:
+    """An attempt left open means a worker died during the send: it may have gone out."""
+    message.attempt_rows.filter(ok__isnull=True).update(
+        ok=False, error_kind="interrupted", error="the worker stopped during this send; it may have been delivered"
+    )

@@ -1,0 +1,303 @@
+"""The forwarding engine: look orders up, decide, route, write messages.
+
+`process_request` runs in the worker (job `forwarding.process`). It is safe to run again at any
+point: orders are looked up in chunks of 100 and each chunk's outcome is committed before the
+next call, and messages are assembled only from routed orders that have no message yet. A
+killed worker's job is claimed again when its lease runs out and carries on where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from panelrelay.forwarding import text
+from panelrelay.forwarding.models import Command, ForwardingSettings, Message, MessageTemplate, Request, RequestOrder
+from panelrelay.intake.guarantee import refill_allowed
+from panelrelay.panels.adapters.base import MANUAL, PanelError
+from panelrelay.routing.resolve import Router
+from panelrelay.worker.queue import backoff, enqueue
+from panelrelay.worker.registry import Retry
+
+if TYPE_CHECKING:
+    from panelrelay.panels.services import ResolvedOrder
+    from panelrelay.transports.models import Destination
+
+log = logging.getLogger("panelrelay.forwarding")
+CHUNK = 100
+PANEL_GIVE_UP = timedelta(hours=1)  # a panel unreachable this long fails the lookup for good
+OPEN_STATES = (RequestOrder.PENDING, RequestOrder.QUEUED, RequestOrder.RETRYING)
+NOT_YOURS = "not the ticket author's order"
+BATCH_WAIT = 0.5  # seconds between two looks at a batch whose orders are still being looked up
+
+
+def process_request(request: Request) -> None:
+    pending = list(request.orders.filter(looked_up=False).values_list("id", "panel_order_id"))
+    if pending:
+        panel = request.panel
+        if panel is None or not panel.enabled:
+            why = "panel was deleted" if panel is None else f"panel “{panel.name}” is turned off"
+            _close(request.orders.filter(looked_up=False), RequestOrder.SKIPPED, why)
+        else:
+            decider = Decider(request)
+            for start in range(0, len(pending), CHUNK):
+                decider.lookup_chunk(panel, pending[start : start + CHUNK])
+    if request.batch:  # a ticket poll's requests are assembled together (assemble_batch)
+        enqueue("forwarding.assemble_batch", {"batch": request.batch}, workspace=request.workspace,
+                key=f"assemble:{request.workspace_id}:{request.batch}")  # fmt: skip
+    else:
+        assemble_messages(request)
+    finish_requests([request.id])
+
+
+class Decider:
+    """Turns a panel's answer for a chunk of orders into a state and reason for each."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.command: Command | None = request.command
+        self.settings = ForwardingSettings.of(request.workspace)
+        self.router = Router(request.workspace)
+
+    def lookup_chunk(self, panel, chunk: list[tuple[int, str]]) -> None:
+        from panelrelay.panels.services import resolve_orders
+
+        ids = [oid for _, oid in chunk]
+        try:
+            found = resolve_orders(panel, ids)
+        except PanelError as exc:
+            self._panel_failed(chunk, exc)
+            return
+        earlier = self._earlier_requests(ids)
+        orders = list(RequestOrder.objects.filter(id__in=[pk for pk, _ in chunk]))
+        now = timezone.now()
+        for order in orders:
+            order.looked_up = True
+            order.updated = now
+            self._decide(order, found.get(order.panel_order_id), earlier.get(order.panel_order_id))
+        save_orders(orders)
+
+    def _panel_failed(self, chunk: list[tuple[int, str]], exc: PanelError) -> None:
+        age = timezone.now() - self.request.created
+        qs = RequestOrder.objects.filter(id__in=[pk for pk, _ in chunk])
+        if exc.temporary and age < PANEL_GIVE_UP:
+            wait = max(exc.retry_after or 0, backoff(1, settings.RETRY_BASE_SECONDS))
+            qs.update(state=RequestOrder.RETRYING, reason=f"looking up again: {exc}"[:300], updated=timezone.now())
+            raise Retry(wait, str(exc))
+        _close(qs, RequestOrder.FAILED, f"panel lookup failed: {exc}", looked_up=True)
+
+    def _decide(self, order: RequestOrder, found: ResolvedOrder | None, earlier: tuple | None) -> None:
+        if found is None:
+            return _set(order, RequestOrder.SKIPPED, "not found in the panel")
+        order.external_id = found.external_id or ""
+        order.provider = found.provider
+        order.provider_alias = found.provider.alias if found.provider else ""
+        order.manual = found.provider is None and found.mode == MANUAL
+        order.service_id = found.service_id or ""
+        order.service_name = (found.service_name or "")[:200]
+        order.status_label = found.status_label
+        order.customer = (found.user or "")[:150]
+        reason = self._refusal(order, found, earlier)
+        if reason:
+            return _set(order, RequestOrder.SKIPPED, reason)
+        decision = self.router.decide(found, self.request.panel)
+        order.rule = decision.rule
+        if decision.destination is None:
+            return _set(order, RequestOrder.SKIPPED, f"no route: {decision.reason}")
+        order.destination = decision.destination
+        order.destination_label = str(decision.destination)[:120]
+        if not decision.destination.enabled:
+            return _set(order, RequestOrder.SKIPPED, f"destination {decision.destination} is turned off")
+        if decision.destination.broken:
+            why = decision.destination.broken_reason or "marked broken"
+            return _set(order, RequestOrder.FAILED, f"destination {decision.destination} is broken: {why}")
+        _set(order, RequestOrder.QUEUED, decision.reason)
+
+    def _refusal(self, order: RequestOrder, found: ResolvedOrder, earlier: tuple | None) -> str:
+        command = self.command
+        if command is None:
+            return "the command was deleted"
+        ticket_user = self.request.ticket_user.strip().casefold()
+        if ticket_user and (found.user or "").strip().casefold() != ticket_user:
+            return NOT_YOURS
+        if found.provider is not None and not found.external_id:
+            return "no external id: the panel has not sent this order to its provider"
+        if found.provider is None and found.mode != MANUAL and not found.external_id:
+            return "no external id and no provider"
+        if found.provider is not None and not found.provider.enabled:
+            return f"provider {found.provider.alias} is turned off"
+        if command.statuses and found.status not in command.statuses:
+            return f"status {found.status_label} does not allow {command.label.lower()}"
+        if command.slug == "refill" and self.settings.refill_guarantee and found.created:
+            allowed, why = refill_allowed(found.service_name or "", found.created, timezone.now())
+            if not allowed:
+                return why
+        if earlier and not self.request.force:
+            state, when = earlier
+            local = timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
+            if state in OPEN_STATES:
+                return f"already being forwarded (requested {local})"
+            return f"already requested at {local} (cooldown {self.settings.cooldown_hours} h)"
+        return ""
+
+    def _earlier_requests(self, ids: list[str]) -> dict[str, tuple[str, object]]:
+        """The latest earlier request of the same order and command within the cooldown."""
+        if not self.command:
+            return {}
+        since = timezone.now() - timedelta(hours=self.settings.cooldown_hours)
+        rows = (
+            RequestOrder.objects.filter(
+                workspace_id=self.request.workspace_id,
+                request__panel_id=self.request.panel_id,
+                command_slug=self.command.slug,
+                panel_order_id__in=ids,
+                request__created__gte=since,
+                state__in=(RequestOrder.SENT, *OPEN_STATES),
+            )
+            .exclude(request_id=self.request.id)
+            .exclude(state=RequestOrder.PENDING, looked_up=False)  # not yet decided: not a duplicate yet
+            .values("panel_order_id", "state")
+            .annotate(last=Max("request__created"))
+        )
+        latest: dict[str, tuple[str, object]] = {}
+        for row in rows:
+            current = latest.get(row["panel_order_id"])
+            if current is None or row["last"] > current[1]:
+                latest[row["panel_order_id"]] = (row["state"], row["last"])
+        return latest
+
+
+UPDATE_FIELDS = [
+    "looked_up", "state", "reason", "external_id", "provider", "provider_alias", "manual", "service_id",
+    "service_name", "status_label", "customer", "destination", "destination_label", "rule", "updated",
+]  # fmt: skip
+
+
+def save_orders(orders: list[RequestOrder]) -> None:
+    """Write the decided fields of many orders in one executemany.
+
+    Django's bulk_update builds a CASE WHEN per field and row; for 100 orders × 15 fields that
+    cost 15 ms of CPU per order, most of the engine's time. One parameterised UPDATE run for
+    every row costs a fraction of that, on SQLite and PostgreSQL alike.
+    """
+    if not orders:
+        return
+    fields = [RequestOrder._meta.get_field(name) for name in UPDATE_FIELDS]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {quote(RequestOrder._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608
+    rows = [[f.get_db_prep_save(getattr(o, f.attname), connection) for f in fields] + [o.pk] for o in orders]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _set(order: RequestOrder, state: str, reason: str) -> None:
+    order.state = state
+    order.reason = reason[:300]
+
+
+def _close(qs, state: str, reason: str, **extra) -> None:
+    qs.update(state=state, reason=reason[:300], updated=timezone.now(), **extra)
+
+
+def assemble_messages(request: Request) -> list[Message]:
+    """Group the request's routed orders without a message by (destination, command) into messages.
+
+    Only this request's orders: one job handles one request, so no other worker can be
+    assigning the same orders at the same time.
+    """
+    return _assemble(RequestOrder.objects.filter(request=request))
+
+
+def assemble_batch(workspace_id: int, batch: str) -> list[Message]:
+    """Messages for every routed order of a ticket poll's requests, across tickets.
+
+    One job per batch (its key) does this, so no two workers assign the same orders. Orders
+    still being looked up are waited for (Retry); those decided already are sent meanwhile.
+    """
+    requests = Request.objects.filter(workspace_id=workspace_id, batch=batch)
+    created = _assemble(RequestOrder.objects.filter(request__in=requests))
+    ids = list(requests.values_list("id", flat=True))
+    finish_requests(ids)
+    if RequestOrder.objects.filter(request_id__in=ids, looked_up=False).exclude(state__in=RequestOrder.FINAL).exists():
+        raise Retry(BATCH_WAIT, "orders of this batch are still being looked up")
+    return created
+
+
+def _assemble(scope) -> list[Message]:
+    orders = list(
+        scope.filter(state=RequestOrder.QUEUED, message__isnull=True)
+        .select_related("destination", "request")
+        .order_by("id")
+    )
+    groups: dict[tuple[int, str], list[RequestOrder]] = defaultdict(list)
+    for order in orders:
+        groups[(order.destination_id, order.command_slug)].append(order)
+    created = []
+    for (_, slug), members in groups.items():
+        created += _write_messages(members[0].destination, slug, members)
+    return created
+
+
+def _write_messages(destination: Destination, slug: str, orders: list[RequestOrder]) -> list[Message]:
+    from panelrelay.transports.services import max_length
+
+    workspace = destination.workspace
+    command = Command.objects.filter(workspace=workspace, slug=slug).first()
+    word = command.word if command else slug.upper()
+    options = ForwardingSettings.of(workspace)
+    template = _template(destination, command)
+    notes = sorted({o.request.note for o in orders if o.request.note})
+    note = " / ".join(notes)
+    lines = [text.Line(o.id, o.panel_order_id, o.external_id) for o in orders]
+    parts = text.pack(template, word, lines, note, options.include_panel_ids, max_length(destination))
+    messages = []
+    for number, part in enumerate(parts, start=1):
+        with transaction.atomic():
+            body = text.render(template, word, part, note, options.include_panel_ids)
+            message = Message.objects.create(
+                workspace=workspace,
+                destination=destination,
+                destination_label=str(destination)[:120],
+                command_slug=slug,
+                text=body,
+                part=number,
+                parts=len(parts),
+            )
+            RequestOrder.objects.filter(id__in=[line.order_pk for line in part]).update(
+                message=message, reason=f"in message to {destination}", updated=timezone.now()
+            )
+            enqueue("forwarding.deliver", {"message": message.id}, workspace=workspace, key=f"deliver:{message.id}")
+        messages.append(message)
+    return messages
+
+
+def _template(destination: Destination, command: Command | None) -> str:
+    candidates = MessageTemplate.objects.filter(workspace=destination.workspace)
+    best = None
+    for tpl in candidates:
+        if tpl.destination_id not in (None, destination.id) or tpl.command_id not in (None, command and command.id):
+            continue
+        score = (tpl.destination_id is not None) * 2 + (tpl.command_id is not None)
+        if best is None or score > best[0]:
+            best = (score, tpl.text)
+    return best[1] if best else text.DEFAULT_TEMPLATE
+
+
+def finish_requests(request_ids: list[int]) -> None:
+    """Stamp `finished` on requests whose every order is final."""
+    open_ids = set(
+        RequestOrder.objects.filter(request_id__in=request_ids)
+        .exclude(state__in=RequestOrder.FINAL)
+        .values_list("request_id", flat=True)
+    )
+    done = [rid for rid in request_ids if rid not in open_ids]
+    if done:
+        Request.objects.filter(id__in=done, finished__isnull=True).update(finished=timezone.now())

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django import forms
+
+from panelrelay.forwarding.intake import MAX_IDS, parse_ids
+
+
+class ForwardForm(forms.Form):
+    ids = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6, "placeholder": "45323, 45324\n45325", "class": "form-control mono"}),
+        label="Panel order ids",
+        help_text=f"Any separators; duplicates are removed; up to {MAX_IDS:,}.",
+    )
+    panel = forms.ChoiceField(label="Panel")
+    command = forms.CharField(widget=forms.HiddenInput, required=False)
+    note = forms.CharField(max_length=500, required=False, label="Note")
+    force = forms.BooleanField(required=False, label="Ignore the cooldown")
+
+    def __init__(self, *args, panels=(), commands=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["panel"].choices = [(str(p.code), p.name) for p in panels]
+        self.commands = {c.slug: c for c in commands}
+
+    def clean_ids(self) -> list[str]:
+        ids = parse_ids(self.cleaned_data["ids"])
+        if not ids:
+            raise forms.ValidationError("No order ids found. Paste panel order ids (numbers).")
+        if len(ids) > MAX_IDS:
+            raise forms.ValidationError(f"{len(ids):,} ids is more than {MAX_IDS:,}. Split them into several requests.")
+        return ids
+
+    def clean_command(self):
+        slug = self.data.get("command_button") or self.cleaned_data.get("command")
+        if slug not in self.commands:
+            raise forms.ValidationError("Pick a command: press Refill, Cancel, Speed up, Partial or one of yours.")
+        return self.commands[slug]

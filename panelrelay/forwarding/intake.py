@@ -1,0 +1,86 @@
+"""Intake: turn pasted ids (or a ticket, or an API call) into a persisted request.
+
+The request and every order in it are written in one transaction before any outside call,
+and the processing job is enqueued in the same transaction: a crash right after intake loses
+nothing, and a crash before it leaves nothing half-made.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from panelrelay.forwarding.models import Command, Request, RequestOrder
+from panelrelay.worker.queue import enqueue
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from panelrelay.accounts.models import Workspace
+    from panelrelay.panels.models import Panel
+
+MAX_IDS = 10_000
+_ID = re.compile(r"\d{1,20}")
+
+
+class IntakeError(ValueError):
+    """Bad input, said in words the user can act on."""
+
+
+def parse_ids(text: str) -> list[str]:
+    """Every run of digits is an order id, whatever separates them; duplicates removed, order kept."""
+    seen: dict[str, None] = {}
+    for match in _ID.finditer(text or ""):
+        seen.setdefault(match.group().lstrip("0") or "0", None)
+    return list(seen)
+
+
+def create_request(
+    workspace: Workspace,
+    panel: Panel,
+    command: Command,
+    ids: list[str],
+    *,
+    note: str = "",
+    source: str = Request.MANUAL,
+    source_ref: str = "",
+    user: User | None = None,
+    force: bool = False,
+    ticket_user: str = "",
+    batch: str = "",
+) -> Request:
+    if not ids:
+        raise IntakeError("No order ids found. Paste panel order ids, separated by spaces, commas or new lines.")
+    if len(ids) > MAX_IDS:
+        raise IntakeError(f"{len(ids):,} ids is more than {MAX_IDS:,} in one request. Split them into several.")
+    if panel.workspace_id != workspace.id or command.workspace_id != workspace.id:
+        raise IntakeError("That panel or command is not in this workspace.")
+    if not panel.enabled:
+        raise IntakeError(f"Panel “{panel.name}” is turned off. Turn it on under Panels first.")
+    with transaction.atomic():
+        request = Request.objects.create(
+            workspace=workspace,
+            panel=panel,
+            panel_name=panel.name,
+            command=command,
+            command_label=command.label,
+            note=note.strip()[:500],
+            force=force,
+            source=source,
+            source_ref=source_ref[:100],
+            ticket_user=ticket_user[:150],
+            batch=batch[:40],
+            created_by=user,
+            total=len(ids),
+        )
+        RequestOrder.objects.bulk_create(
+            [
+                RequestOrder(request=request, workspace=workspace, panel_order_id=oid, command_slug=command.slug)
+                for oid in ids
+            ],
+            batch_size=1000,
+        )
+        enqueue("forwarding.process", {"request": request.id}, workspace=workspace, key=f"process:{request.id}")
+    return request

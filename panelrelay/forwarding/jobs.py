@@ -1,0 +1,40 @@
+"""Worker jobs of the forwarding engine."""
+
+from __future__ import annotations
+
+from panelrelay.core.logscrub import scrub
+from panelrelay.forwarding.delivery import deliver_message
+from panelrelay.forwarding.engine import assemble_batch, finish_requests, process_request
+from panelrelay.forwarding.models import Message, Request, RequestOrder
+from panelrelay.worker.models import Job
+from panelrelay.worker.registry import Retry, handler
+
+
+@handler("forwarding.process")
+def process(job: Job) -> None:
+    request = Request.objects.select_related("panel", "command", "workspace").filter(pk=job.payload["request"]).first()
+    if request is None:  # deleted with its workspace: nothing left to do
+        return
+    try:
+        process_request(request)
+    except Retry:
+        raise
+    except Exception as exc:
+        if job.attempts >= job.max_attempts:  # the last try: no order may stay open without a reason
+            reason = scrub(f"failed: internal error while processing ({type(exc).__name__})")
+            request.orders.exclude(state__in=RequestOrder.FINAL).update(state=RequestOrder.FAILED, reason=reason)
+            finish_requests([request.id])
+        raise
+
+
+@handler("forwarding.assemble_batch")
+def assemble_batch_job(job: Job) -> None:
+    if job.workspace_id is not None:
+        assemble_batch(job.workspace_id, job.payload["batch"])
+
+
+@handler("forwarding.deliver")
+def deliver(job: Job) -> None:
+    message = Message.objects.select_related("destination", "workspace").filter(pk=job.payload["message"]).first()
+    if message is not None:
+        deliver_message(message)

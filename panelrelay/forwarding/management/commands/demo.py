@@ -1,0 +1,109 @@
+"""`manage.py demo` (what `make demo` runs): the product wired to the loopback fakes.
+
+It starts the fake Perfect Panel (port 8101) and the fake Telegram / WAHA / Evolution /
+Green-API servers (8102–8105), seeds a workspace whose panel, connections, destinations and
+routes point at them, then runs the web server and a worker. Messages that PanelRelay sends
+appear in the fakes' inbox pages.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from panelrelay.accounts.models import Membership, Workspace
+from panelrelay.forwarding import scenario
+
+PANEL, TELEGRAM, WAHA = "http://127.0.0.1:8101", "http://127.0.0.1:8102", "http://127.0.0.1:8103"
+EMAIL, PASSWORD = "demo@panelrelay.local", "demo-relay-2026"
+TG_A, TG_B, TG_C = "-1001000000001", "-1001000000002", "-4000000003"
+WA_A, WA_B = "120363040000000001@g.us", "120363040000000002@g.us"
+
+
+class Command(BaseCommand):
+    help = "Start PanelRelay with the fake panel and messaging servers and a seeded demo workspace."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--no-serve", action="store_true", help="start the fakes and seed, then exit")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        fakes = [
+            subprocess.Popen([sys.executable, "-m", "fakes.panel", "--port", "8101", "--seed-demo"]),
+            subprocess.Popen([sys.executable, "-m", "fakes.run_transports"]),
+        ]
+        try:
+            self._wait_for(PANEL, TELEGRAM, WAHA)
+            call_command("migrate", verbosity=0)
+            workspace = self._seed()
+            self._banner(workspace)
+            if not opts["no_serve"]:
+                call_command("serve")
+        finally:
+            for proc in fakes:
+                proc.terminate()
+                proc.wait(timeout=10)
+
+    def _wait_for(self, *urls: str) -> None:
+        deadline = time.monotonic() + 20
+        for url in urls:
+            while True:
+                try:
+                    httpx.get(url + "/_fake/state", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline:
+                        raise CommandError(f"the fake at {url} did not start (is the port taken?)") from None
+                    time.sleep(0.2)
+
+    def _seed(self) -> Workspace:
+        existing = Workspace.objects.filter(name="Demo SMM").first()
+        if existing:
+            return existing
+        user = User.objects.filter(username=EMAIL).first() or User.objects.create_user(EMAIL, EMAIL, PASSWORD)
+        ws = Workspace.objects.create(name="Demo SMM")
+        Membership.objects.create(user=user, workspace=ws, role=Membership.OWNER)
+        panel = scenario.panel(ws, PANEL, name="Main panel")
+        tg = scenario.telegram(ws, TELEGRAM, name="Demo bot")
+        wa = scenario.waha(ws, WAHA, pace=2.0, name="WAHA")
+        dests = [
+            scenario.destination(tg, "Provider A refills", "tg_group", TG_A),
+            scenario.destination(tg, "Provider B support", "tg_group", TG_B),
+            scenario.destination(wa, "Provider A WhatsApp", "wa_group", WA_A),
+            scenario.destination(wa, "Manual team", "wa_group", WA_B),
+            scenario.destination(tg, "My own chat", "tg_group", TG_C),
+        ]
+        from fakes.panel import DEMO_PROVIDERS
+
+        aliases = ["FastLikes_A", "Rush_B", "Peak_C", "Storm_D", "Insta_E", "Tok_F", "YT_G", "Cheap_H"]
+        for n, domain in enumerate(DEMO_PROVIDERS[: len(aliases)]):  # the last two stay unmapped: fallback
+            scenario.route(scenario.provider(ws, domain, aliases[n]), dests[n % 3])
+        scenario.defaults(ws, manual=dests[3], fallback=dests[4])
+        from panelrelay.panels.services import sync_providers
+
+        sync_providers(panel)
+        return ws
+
+    def _banner(self, workspace: Workspace) -> None:
+        sample = httpx.get(
+            f"{PANEL}/adminapi/v2/orders", params={"limit": 12}, headers={"X-Api-Key": "test-key"}
+        ).json()
+        ids = ", ".join(str(o["id"]) for o in sample["data"]["list"])
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    "PanelRelay demo",
+                    f"  open      http://127.0.0.1:8000/   sign in as {EMAIL} / {PASSWORD}",
+                    f"  forward   some order ids of the fake panel: {ids}",
+                    f"  inboxes   {TELEGRAM}/_fake/inbox (Telegram)   {WAHA}/_fake/inbox (WhatsApp/WAHA)",
+                    "",
+                ]
+            )  # fmt: skip
+        )

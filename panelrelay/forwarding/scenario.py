@@ -1,0 +1,88 @@
+"""A workspace wired to the loopback fakes, for the end-to-end tests, the demo and the benchmark.
+
+Nothing here is used by the product itself: it builds panels, connections, destinations and
+routes the way an owner would through the pages, only faster.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+
+from panelrelay.forwarding.models import RequestOrder
+from panelrelay.panels.models import Panel, Provider
+from panelrelay.routing.models import ProviderRoute, RoutingDefaults, ServiceOverride
+from panelrelay.transports.models import Connection, Destination
+from panelrelay.worker.runner import Worker
+
+if TYPE_CHECKING:
+    from panelrelay.accounts.models import Workspace
+
+
+def panel(workspace: Workspace, url: str, key: str = "test-key", name: str = "Main", kind: str = "pp_v2") -> Panel:
+    obj = Panel(workspace=workspace, name=name, url=url, kind=kind)
+    obj.set_api_key(key)
+    obj.save()
+    return obj
+
+
+def provider(workspace: Workspace, domain: str, alias: str) -> Provider:
+    from panelrelay.panels.providers import add_by_domain
+
+    return add_by_domain(workspace, domain, alias)[0]
+
+
+def telegram(workspace: Workspace, api_url: str, token: str = "123456:DEMO", name: str = "Relay bot") -> Connection:
+    conn = Connection(workspace=workspace, kind="telegram", name=name, config={"api_url": api_url}, status="working")
+    conn.set_secret(token)
+    conn.save()
+    return conn
+
+
+def waha(
+    workspace: Workspace, base_url: str, key: str = "waha-key", pace: float = 0.05, name: str = "WAHA"
+) -> Connection:
+    conn = Connection(workspace=workspace, kind="waha", name=name, config={"base_url": base_url, "session": "default"},
+                      status="working", pace_seconds=pace)  # fmt: skip
+    conn.set_secret(key)
+    conn.save()
+    return conn
+
+
+def destination(connection: Connection, name: str, kind: str, target: str) -> Destination:
+    return Destination.objects.create(
+        workspace=connection.workspace, connection=connection, name=name, kind=kind, target=target
+    )
+
+
+def route(prov: Provider, dest: Destination) -> None:
+    ProviderRoute.objects.update_or_create(provider=prov, defaults={"workspace": prov.workspace, "destination": dest})
+
+
+def override(service_id: str, dest: Destination) -> None:
+    ServiceOverride.objects.create(workspace=dest.workspace, service_id=service_id, destination=dest)
+
+
+def defaults(workspace: Workspace, manual: Destination | None = None, fallback: Destination | None = None) -> None:
+    RoutingDefaults.objects.update_or_create(
+        workspace=workspace, defaults={"manual_destination": manual, "fallback_destination": fallback}
+    )
+
+
+def open_orders(workspace: Workspace | None = None) -> int:
+    qs = RequestOrder.objects.filter(~Q(state__in=RequestOrder.FINAL))
+    return qs.filter(workspace=workspace).count() if workspace else qs.count()
+
+
+def drain(timeout: float = 60.0, worker: Worker | None = None) -> float:
+    """Run a worker in this thread until every order is final. Returns the seconds it took."""
+    worker = worker or Worker(worker_id="drain", idle_sleep=0.02)
+    started = time.monotonic()
+    while open_orders():
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"{open_orders()} orders still open after {timeout:g} s")
+        if not worker.run_once():
+            time.sleep(0.02)
+    return time.monotonic() - started

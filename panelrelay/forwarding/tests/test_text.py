@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+
+from panelrelay.forwarding import text
+from panelrelay.forwarding.text import DEFAULT_TEMPLATE, Line, pack, render
+
+
+def lines(n: int, start: int = 45000) -> list[Line]:
+    return [Line(i, str(start + i), str(9870000 + i)) for i in range(n)]
+
+
+def test_the_default_message_is_the_command_and_one_id_per_line() -> None:
+    assert render(DEFAULT_TEMPLATE, "REFILL", lines(2), "", False) == "REFILL\n9870000\n9870001"
+
+
+def test_panel_ids_and_note_are_added_when_asked() -> None:
+    out = render(DEFAULT_TEMPLATE, "CANCEL", lines(1), "customer waited 3 days", True)
+    assert out == "CANCEL\n9870000 (order 45000)\ncustomer waited 3 days"
+
+
+def test_a_manual_order_is_named_by_its_panel_id() -> None:
+    assert render(DEFAULT_TEMPLATE, "REFILL", [Line(1, "45325", "")], "", False) == "REFILL\n45325 (panel order)"
+
+
+def test_templates_have_their_variables() -> None:
+    out = render("{count} × {command}: {external_ids} [{panel_order_ids}]", "SPEED UP", lines(2), "", False)
+    assert out == "2 × SPEED UP: 9870000, 9870001 [45000, 45001]"
+
+
+@pytest.mark.parametrize("bad", ["{command", "{unknown}", "{0}", "{ids!z}"])
+def test_a_broken_template_is_refused_with_a_clear_error(bad: str) -> None:
+    with pytest.raises(text.TemplateError):
+        text.validate(bad)
+
+
+@pytest.mark.parametrize("limit", [100, 4096, 20000])
+def test_packing_keeps_every_id_once_and_every_part_under_the_limit(limit: int) -> None:
+    items = lines(3000)
+    parts = pack(DEFAULT_TEMPLATE, "REFILL", items, "a note", True, limit)
+    assert [line for part in parts for line in part] == items
+    assert all(len(render(DEFAULT_TEMPLATE, "REFILL", part, "a note", True)) <= limit for part in parts)
+    assert len(parts) > 1 or limit == 20000
+
+
+def test_packing_splits_only_when_needed() -> None:
+    assert len(pack(DEFAULT_TEMPLATE, "REFILL", lines(10), "", False, 4096)) == 1
+
+
+def test_a_template_repeating_the_ids_still_fits() -> None:
+    tpl = "{command}\n{ids}\n---\n{ids}\n{external_ids}"
+    parts = pack(tpl, "REFILL", lines(2000), "", False, 4096)
+    assert all(len(render(tpl, "REFILL", p, "", False)) <= 4096 for p in parts)
+    assert sum(len(p) for p in parts) == 2000

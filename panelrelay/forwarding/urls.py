@@ -1,0 +1,20 @@
+from django.urls import path
+
+from panelrelay.forwarding import settings_views, views
+
+app_name = "forwarding"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("forward/", views.forward, name="forward"),
+    path("activity/", views.activity, name="activity"),
+    path("activity/export.csv", views.export_csv, name="export"),
+    path("requests/<uuid:code>/", views.request_detail, name="request"),
+    path("requests/<uuid:code>/again/", views.re_request, name="re_request"),
+    path("settings/forwarding/", settings_views.forwarding_settings, name="settings"),
+    path("settings/forwarding/commands/", settings_views.add_command, name="add_command"),
+    path("settings/forwarding/commands/<uuid:code>/", settings_views.update_command, name="update_command"),
+    path("settings/forwarding/commands/<uuid:code>/toggle/", settings_views.toggle_command, name="toggle_command"),
+    path("settings/forwarding/commands/<uuid:code>/delete/", settings_views.delete_command, name="delete_command"),
+    path("settings/forwarding/templates/", settings_views.save_template, name="save_template"),
+    path("settings/forwarding/templates/<uuid:code>/delete/", settings_views.delete_template, name="delete_template"),
+]

@@ -1,0 +1,233 @@
+"""Forward (paste ids, pick a command), a request's live result table, and the Activity log."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from panelrelay.core.tenancy import get_for_member, require_member, scoped
+from panelrelay.forwarding.forms import ForwardForm
+from panelrelay.forwarding.intake import IntakeError, create_request
+from panelrelay.forwarding.models import Command, Request, RequestOrder
+from panelrelay.panels.models import Panel, Provider
+
+STATE_TABS = [
+    ("", "All"),
+    ("queued", "Queued"),
+    ("sent", "Sent"),
+    ("retrying", "Retrying"),
+    ("failed", "Failed"),
+    ("skipped", "Skipped"),
+]
+ROWS_PER_PAGE = 200
+
+
+@require_member()
+def home(request: HttpRequest) -> HttpResponse:
+    """Where sign-in lands: Forward for those who may forward, else Activity."""
+    return redirect("forwarding:forward" if request.membership.has("forward") else "forwarding:activity")
+
+
+@require_member("forward")
+def forward(request: HttpRequest) -> HttpResponse:
+    panels = list(scoped(request, Panel).filter(enabled=True).order_by("name"))
+    commands = [c for c in Command.for_workspace(request.workspace) if c.enabled]
+    form = ForwardForm(request.POST or None, panels=panels, commands=commands)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        panel = next(p for p in panels if str(p.code) == data["panel"])
+        force = data["force"] and request.membership.is_owner
+        try:
+            req = create_request(
+                request.workspace,
+                panel,
+                data["command"],
+                data["ids"],
+                note=data["note"],
+                user=request.user,
+                force=force,
+            )
+        except IntakeError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, f"{req.command_label}: {req.total:,} order(s) received. Results appear below as they come in."
+            )
+            return redirect("forwarding:request", code=req.code)
+    recent = _with_counts(_visible_requests(request))[:8]
+    return render(
+        request, "forwarding/forward.html", {"form": form, "panels": panels, "commands": commands, "recent": recent}
+    )
+
+
+def _visible_requests(request: HttpRequest):
+    qs = scoped(request, Request).select_related("created_by", "panel")
+    if not request.membership.has("activity"):
+        qs = qs.filter(created_by=request.user)  # staff without "see all activity" see their own
+    return qs
+
+
+def _with_counts(qs):
+    open_states = [RequestOrder.PENDING, RequestOrder.QUEUED, RequestOrder.RETRYING]
+    return qs.annotate(
+        sent=Count("orders", filter=Q(orders__state=RequestOrder.SENT)),
+        skipped=Count("orders", filter=Q(orders__state=RequestOrder.SKIPPED)),
+        failed=Count("orders", filter=Q(orders__state=RequestOrder.FAILED)),
+        open=Count("orders", filter=Q(orders__state__in=open_states)),
+    )
+
+
+def _get_request(request: HttpRequest, code) -> Request:
+    req = get_for_member(request, Request, code=code)
+    if not request.membership.has("activity") and req.created_by_id != request.user.id:
+        raise PermissionDenied("You can see your own requests only. Ask the owner for “See all activity”.")
+    return req
+
+
+def _counts(req: Request) -> dict[str, int]:
+    rows = req.orders.values("state").annotate(n=Count("id"))
+    counts = {row["state"]: row["n"] for row in rows}
+    counts["final"] = sum(counts.get(s, 0) for s in RequestOrder.FINAL)
+    counts["all"] = req.total
+    return counts
+
+
+def _request_context(request: HttpRequest, req: Request) -> dict:
+    state = request.GET.get("state", "")
+    orders = req.orders.select_related("message").order_by("id")
+    if state:
+        orders = orders.filter(state=state)
+    page = Paginator(orders, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    counts = _counts(req)
+    return {
+        "req": req,
+        "page": page,
+        "counts": counts,
+        "state": state,
+        "tabs": [(key, label, counts["all"] if not key else counts.get(key, 0)) for key, label in STATE_TABS],
+        "done": counts["final"] >= req.total,
+        "percent": int(100 * counts["final"] / req.total) if req.total else 100,
+        "external_ids": "\n".join(
+            req.orders.filter(state=RequestOrder.SENT).exclude(external_id="").values_list("external_id", flat=True)
+        ),
+    }
+
+
+@require_member()
+def request_detail(request: HttpRequest, code) -> HttpResponse:
+    req = _get_request(request, code)
+    template = "forwarding/_request_rows.html" if request.headers.get("HX-Request") else "forwarding/request.html"
+    return render(request, template, _request_context(request, req))
+
+
+@require_member("forward")
+@require_POST
+def re_request(request: HttpRequest, code) -> HttpResponse:
+    req = _get_request(request, code)
+    only = request.POST.get("only", "")
+    orders = req.orders.all()
+    if only == "failed":
+        orders = orders.filter(state=RequestOrder.FAILED)
+    ids = list(orders.values_list("panel_order_id", flat=True))
+    if req.panel is None or req.command is None:
+        messages.error(request, "The panel or command of that request was deleted; paste the ids again.")
+        return redirect("forwarding:request", code=req.code)
+    try:
+        new = create_request(request.workspace, req.panel, req.command, ids, note=req.note, user=request.user)
+    except IntakeError as exc:
+        messages.error(request, str(exc))
+        return redirect("forwarding:request", code=req.code)
+    messages.success(request, f"Re-requested {len(ids):,} order(s). The cooldown still applies.")
+    return redirect("forwarding:request", code=new.code)
+
+
+def _filtered_orders(request: HttpRequest):
+    qs = RequestOrder.objects.filter(workspace=request.workspace).select_related("request")
+    if not request.membership.has("activity"):
+        qs = qs.filter(request__created_by=request.user)
+    g = request.GET
+    if g.get("panel"):
+        qs = qs.filter(request__panel__code=g["panel"])
+    if g.get("provider"):
+        qs = qs.filter(provider__code=g["provider"])
+    if g.get("command"):
+        qs = qs.filter(command_slug=g["command"])
+    if g.get("state"):
+        qs = qs.filter(state=g["state"])
+    if g.get("source"):
+        qs = qs.filter(request__source=g["source"])
+    if g.get("date"):
+        qs = qs.filter(request__created__date=g["date"])
+    if g.get("q"):
+        q = g["q"].strip()
+        qs = qs.filter(Q(panel_order_id=q) | Q(external_id=q))
+    return qs
+
+
+@require_member()
+def activity(request: HttpRequest) -> HttpResponse:
+    orders = _filtered_orders(request)
+    request_ids = orders.values("request_id")
+    reqs = _with_counts(_visible_requests(request).filter(id__in=request_ids))
+    page = Paginator(reqs.order_by("-created"), 50).get_page(request.GET.get("page"))
+    _attach_external_ids(page.object_list)
+    ctx = {
+        "page": page,
+        "filters": request.GET,
+        "panels": scoped(request, Panel).order_by("name"),
+        "providers": scoped(request, Provider).order_by("alias"),
+        "commands": Command.for_workspace(request.workspace),
+        "sources": Request.SOURCES,
+        "states": RequestOrder.STATES,
+        "query": request.GET.urlencode(),
+        "matches": orders.count() if request.GET.get("q") else None,
+    }
+    return render(request, "forwarding/activity.html", ctx)
+
+
+def _attach_external_ids(requests) -> None:
+    """The sent orders' external ids of each listed request, for its Copy button (one query)."""
+    by_request: dict[int, list[str]] = {r.id: [] for r in requests}
+    rows = RequestOrder.objects.filter(request_id__in=by_request, state=RequestOrder.SENT).exclude(external_id="")
+    for request_id, external_id in rows.order_by("id").values_list("request_id", "external_id"):
+        by_request[request_id].append(external_id)
+    for r in requests:
+        r.external_ids = "\n".join(by_request[r.id])
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_member()
+def export_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """Every order matching the Activity filters, one row each. Aliases only, never a domain."""
+    orders = _filtered_orders(request).order_by("-request__created", "id")
+    writer = csv.writer(_Echo())
+    header = ["requested", "panel", "command", "source", "panel_order_id", "external_id", "provider", "service_id",
+              "service", "status", "destination", "state", "reason", "sent_at"]  # fmt: skip
+
+    def rows():
+        yield writer.writerow(header)
+        for o in orders.iterator(chunk_size=1000):
+            yield writer.writerow([
+                timezone.localtime(o.request.created).isoformat(timespec="seconds"), o.request.panel_name,
+                o.request.command_label, o.request.get_source_display(), o.panel_order_id, o.external_id,
+                o.provider_alias or ("(manual)" if o.manual else ""), o.service_id, o.service_name, o.status_label,
+                o.destination_label, o.state, o.reason,
+                timezone.localtime(o.sent_at).isoformat(timespec="seconds") if o.sent_at else "",
+            ])  # fmt: skip
+
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="panelrelay-activity-{stamp}.csv"'
+    return response
