@@ -1,0 +1,140 @@
+"""The team bot: staff send the workspace's Telegram bot "/refill 123 456" in a private chat.
+
+The bot is the workspace's Telegram connection; its updates are read by the one `getUpdates`
+poller in transports (Telegram allows only one), which hands private messages here first:
+
+- "/start <token>" with a staff member's one-time token (Profile → Team bot) links that
+  Telegram account to the membership; any other /start is left to transports' start links;
+- a command from a linked account becomes a request (source "bot", created by that user),
+  if their role allows forwarding; once every order is final, one summary goes back;
+- anything from an account not linked is ignored silently: no reply, no request.
+
+Every answer is a worker job (`intake.bot_send`, `intake.bot_summary`), paced like any message.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from panelrelay.forwarding.intake import IntakeError, create_request
+from panelrelay.forwarding.models import Command, Request, RequestOrder
+from panelrelay.intake.models import BotMessage, TelegramLink
+from panelrelay.intake.parser import parse_bot_command
+from panelrelay.panels.models import Panel
+from panelrelay.transports.models import Connection
+from panelrelay.worker.queue import enqueue
+
+log = logging.getLogger("panelrelay.intake")
+LINK_VALID = timedelta(days=1)
+HELP = "Send a command and panel order ids, e.g. /refill 123 456 (also /cancel, /speed_up, /partial)."
+
+
+def handle_private(connection: Connection, message: dict[str, Any]) -> bool:
+    """Handle a private message if it is the team bot's; True when transports should stop here."""
+    sender = message.get("from") or {}
+    text = str(message.get("text") or "")
+    if not sender.get("id") or not text:
+        return False
+    user_id = str(sender["id"])
+    if text.startswith("/start"):
+        token = text.split(maxsplit=1)[1].strip() if " " in text else ""
+        return _link(connection, sender, token)
+    link = _linked(connection, user_id)
+    if link is None:
+        return True  # not one of the team: silence, and no provider start-link handling either
+    if _first_time(connection, user_id, message):
+        _command(connection, link, user_id, text)
+    return True
+
+
+def _first_time(connection: Connection, user_id: str, message: dict[str, Any]) -> bool:
+    """Claim the message: False when another poller (or an earlier read) acted on it already."""
+    try:
+        with transaction.atomic():
+            BotMessage.objects.create(connection=connection, telegram_user_id=user_id,
+                                      message_id=str(message.get("message_id", ""))[:40])  # fmt: skip
+    except IntegrityError:
+        return False
+    return True
+
+
+def _linked(connection: Connection, user_id: str) -> TelegramLink | None:
+    return (
+        TelegramLink.objects.select_related("membership__user", "membership__workspace")
+        .filter(telegram_user_id=user_id, membership__workspace_id=connection.workspace_id)
+        .first()
+    )
+
+
+def _link(connection: Connection, sender: dict[str, Any], token: str) -> bool:
+    fresh = timezone.now() - LINK_VALID
+    links = TelegramLink.objects.filter(
+        token=token, token_used=False, token_created__gte=fresh, membership__workspace_id=connection.workspace_id
+    )
+    if not token or not links.exists():
+        return False  # maybe a provider's start link (transports), or a plain /start
+    user_id = str(sender["id"])
+    name = " ".join(str(sender.get(k) or "") for k in ("first_name", "last_name")).strip() or user_id
+    with transaction.atomic():
+        # One Telegram account speaks for one member of a workspace.
+        TelegramLink.objects.filter(membership__workspace_id=connection.workspace_id, telegram_user_id=user_id).update(
+            telegram_user_id="", telegram_name="", linked_at=None
+        )
+        won = links.update(
+            token_used=True, telegram_user_id=user_id, telegram_name=name[:200], linked_at=timezone.now()
+        )
+    if won:
+        link = TelegramLink.objects.select_related("membership__user").get(token=token)
+        who = link.membership.user.email or link.membership.user.username
+        say(connection, user_id, f"✓ Linked to {connection.workspace.name} as {who}. {HELP}")
+    return True
+
+
+def _command(connection: Connection, link: TelegramLink, user_id: str, text: str) -> None:
+    membership = link.membership
+    if not membership.has("forward"):
+        say(connection, user_id, "Your role in this workspace does not allow forwarding requests. Ask the owner.")
+        return
+    commands = {c.slug: c for c in Command.for_workspace(membership.workspace) if c.enabled}
+    parsed = parse_bot_command(text, {slug: [] for slug in commands},
+                               bot_username=connection.config.get("username"))  # fmt: skip
+    command = commands.get(parsed.command or "")
+    if command is None or not parsed.ids:
+        say(connection, user_id, f"Not understood: {parsed.reason}. {HELP}")
+        return
+    panel = Panel.objects.filter(workspace=membership.workspace, enabled=True).order_by("created", "id").first()
+    if panel is None:
+        say(connection, user_id, "There is no panel turned on in this workspace.")
+        return
+    try:
+        request = create_request(membership.workspace, panel, command, parsed.ids, source=Request.BOT,
+                                 source_ref=f"tg:{user_id}", user=membership.user)  # fmt: skip
+    except IntakeError as exc:
+        say(connection, user_id, str(exc))
+        return
+    enqueue("intake.bot_summary", {"request": request.pk, "connection": connection.pk, "chat": user_id},
+            workspace=membership.workspace, key=f"intake.bot_summary:{request.pk}")  # fmt: skip
+
+
+def say(connection: Connection, chat: str, text: str) -> None:
+    """Queue one private answer; the worker sends it within the chat's pacing."""
+    enqueue("intake.bot_send", {"connection": connection.pk, "chat": chat, "text": text[:4000]},
+            workspace=connection.workspace)  # fmt: skip
+
+
+def summary(request: Request) -> str:
+    """One line per order: where it went or why not."""
+    lines = [f"{request.command_label} × {request.total} ({request.panel_name})"]
+    for order in request.orders.order_by("id")[:200]:
+        if order.state == RequestOrder.SENT:
+            lines.append(f"{order.panel_order_id}: sent to {order.destination_label}")
+        else:
+            lines.append(f"{order.panel_order_id}: {order.get_state_display().lower()}: {order.reason}")
+    if request.total > 200:
+        lines.append(f"… and {request.total - 200} more on the Activity page")
+    return "\n".join(lines)

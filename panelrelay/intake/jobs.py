@@ -1,0 +1,126 @@
+"""Worker jobs: ticket polling per panel, ticket replies, the team bot's summaries."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from panelrelay.core import ratelimit
+from panelrelay.core.logscrub import scrub
+from panelrelay.forwarding.models import Request
+from panelrelay.intake import bot, tickets
+from panelrelay.intake.models import TicketIntake
+from panelrelay.panels.adapters.base import PanelError
+from panelrelay.panels.models import Panel
+from panelrelay.transports.base import TransportError
+from panelrelay.transports.integrations.telegram.transport import TelegramTransport
+from panelrelay.transports.models import Connection
+from panelrelay.worker.models import Job
+from panelrelay.worker.queue import enqueue
+from panelrelay.worker.registry import Retry, handler, periodic
+
+log = logging.getLogger("panelrelay.intake")
+
+REPLY_WAIT = 1.0  # seconds between two looks at a request whose orders are still being looked up
+REPLY_GIVE_UP = timedelta(hours=2)  # a request still undecided this long: the reply says what is known
+
+
+def schedule_poll(panel: Panel, now: datetime | None = None) -> None:
+    """Enqueue the panel's poll for its current time slot (a key per slot: one poll per slot)."""
+    now = now or timezone.now()
+    every = max(panel.tickets_interval, 1)
+    slot = int(now.timestamp() // every)
+    enqueue("intake.poll_tickets", {"panel": panel.pk}, workspace=panel.workspace,
+            key=f"intake.poll:{panel.pk}:{every}:{slot}", max_attempts=1)  # fmt: skip
+
+
+@periodic("intake.schedule_polls", every=30)
+def schedule_polls(job: Job) -> None:
+    """A safety net: each poll schedules the next one itself, this restarts a broken chain."""
+    for panel in Panel.objects.filter(tickets_enabled=True, enabled=True, workspace__suspended=False):
+        schedule_poll(panel)
+
+
+@handler("intake.poll_tickets")
+def poll_tickets(job: Job) -> None:
+    panel = Panel.objects.select_related("workspace").filter(pk=job.payload["panel"]).first()
+    if panel is None or not panel.tickets_enabled or not panel.enabled:
+        return
+    try:
+        found = tickets.poll_panel(panel)
+        message = f"Read the tickets: {len(found)} new request(s)."
+    except PanelError as exc:
+        message = f"Tickets not read: {exc}"
+        log.info("tickets of panel %s not read: %s", panel.code, exc)
+    now = timezone.now()
+    Panel.objects.filter(pk=panel.pk).update(tickets_polled_at=now, tickets_message=scrub(message)[:300])
+    # The next poll at the start of the next slot: the interval holds to the second.
+    every = max(panel.tickets_interval, 1)
+    next_slot = int(now.timestamp() // every) + 1
+    run_at = datetime.fromtimestamp(next_slot * every, tz=now.tzinfo)
+    enqueue("intake.poll_tickets", {"panel": panel.pk}, workspace=panel.workspace, run_at=run_at,
+            key=f"intake.poll:{panel.pk}:{every}:{next_slot}", max_attempts=1)  # fmt: skip
+
+
+@handler("intake.reply")
+def reply(job: Job) -> None:
+    claim = TicketIntake.objects.select_related("panel", "workspace").filter(pk=job.payload["claim"]).first()
+    if claim is None or claim.request_id is None or claim.replied_at:
+        return
+    request = Request.objects.get(pk=claim.request_id)
+    if not tickets.decided(request) and timezone.now() - request.created < REPLY_GIVE_UP:
+        raise Retry(REPLY_WAIT, "waiting for the orders to be looked up")
+    text = tickets.reply_text(claim, request)
+    if not text or not tickets.claim_reply(claim):
+        return
+    try:
+        claim.panel.adapter().reply_ticket(claim.ticket_id, text)
+    except PanelError as exc:
+        # Released, so the retry can take it again; a permanent error is kept for the owner to see.
+        TicketIntake.objects.filter(pk=claim.pk).update(reply_started=None, reply_error=str(exc)[:300])
+        if exc.temporary:
+            raise Retry(max(exc.retry_after or 0, 5.0), str(exc)) from None
+        return
+    TicketIntake.objects.filter(pk=claim.pk).update(replied_at=timezone.now(), reply_text=text, reply_error="")
+
+
+# ----- the team bot --------------------------------------------------------------------
+
+
+@handler("intake.bot_summary")
+def bot_summary(job: Job) -> None:
+    """The per-order result, once every order of the staff member's request is final."""
+    request = Request.objects.filter(pk=job.payload["request"]).first()
+    if request is None:
+        return
+    if request.finished is None and timezone.now() - request.created < REPLY_GIVE_UP:
+        raise Retry(REPLY_WAIT, "waiting for every order to be final")
+    _send_private(job.payload["connection"], job.payload["chat"], bot.summary(request))
+
+
+@handler("intake.bot_send")
+def bot_send(job: Job) -> None:
+    _send_private(job.payload["connection"], job.payload["chat"], job.payload["text"])
+
+
+def _send_private(connection_pk: int, chat: str, text: str) -> None:
+    """One text to a staff member's private chat, within the chat's and the bot's pacing."""
+    connection = Connection.objects.select_related("workspace").filter(pk=connection_pk, kind="telegram").first()
+    if connection is None:
+        return
+    transport = TelegramTransport(connection)
+    wait = ratelimit.try_acquire(*transport.pacing(chat))
+    if wait > 0:
+        raise Retry(wait, "pacing")
+    try:
+        transport.send(chat, text)
+    except TransportError as exc:
+        if exc.kind == "rate_limited":
+            ratelimit.push_back(transport.push_back_key(chat), exc.retry_after or 5.0)
+            raise Retry(exc.retry_after or 5.0, str(exc)) from None
+        if exc.permanent:  # the person blocked the bot: nobody to tell
+            log.info("team bot answer to a staff chat not sent: %s", exc)
+            return
+        raise

@@ -1,0 +1,181 @@
+"""Ticket polling: a panel's open support tickets become forward requests, and get an answer.
+
+One poll (`poll_panel`) reads the tickets waiting for staff, takes each one's customer messages
+since the last staff reply, and reads the order ids and command with `intake.parser`. A ticket
+without both is left alone for a person. Every request found is written in ONE transaction at
+the end of the poll, each with its claim row (`TicketIntake`, unique per panel + ticket +
+message), so a message is never turned into a request twice, whoever polls and however often;
+the poll's requests share a batch, so tickets to the same destination and command share a
+message. `reply` answers the ticket once every order of its request is decided.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from panelrelay.forwarding.engine import NOT_YOURS
+from panelrelay.forwarding.intake import IntakeError, create_request
+from panelrelay.forwarding.models import Command, Request, RequestOrder
+from panelrelay.intake.models import TicketIntake, TicketSettings
+from panelrelay.intake.parser import Parsed, customer_text, parse
+from panelrelay.panels.adapters.base import PanelTicket
+from panelrelay.panels.models import Panel
+from panelrelay.worker.queue import enqueue
+
+log = logging.getLogger("panelrelay.intake")
+MAX_TICKETS = 100  # tickets read per poll; more wait for the next one
+STAFF_NAMES = ("support", "admin", "staff")
+
+
+@dataclass
+class Found:
+    ticket: PanelTicket
+    message_key: str
+    parsed: Parsed
+    command: Command
+
+
+def keywords(commands: list[Command]) -> dict[str, list[str]]:
+    """The owner's extra phrases per command slug, for `parse(keywords=…)`."""
+    return {c.slug: c.keyword_list for c in commands if c.keyword_list}
+
+
+def poll_panel(panel: Panel) -> list[Request]:
+    """Read the panel's open tickets and create a request per new order request. Raises PanelError."""
+    adapter = panel.adapter()
+    commands = {c.slug: c for c in Command.for_workspace(panel.workspace) if c.enabled}
+    words = keywords(list(commands.values()))
+    found = []
+    for summary in adapter.list_tickets(MAX_TICKETS):
+        ticket = adapter.get_ticket(summary.id)
+        item = _read(ticket, commands, words) if ticket else None
+        if item and not _handled(panel, item):
+            found.append(item)
+    found.sort(key=lambda item: int(item.ticket.id))  # oldest ticket first: its ids come first too
+    return _create(panel, found)
+
+
+def _read(ticket: PanelTicket, commands: dict[str, Command], words: dict[str, list[str]]) -> Found | None:
+    messages = [{"sender_name": m.sender, "message": m.text} for m in ticket.messages]
+    text = customer_text(messages, staff_names=STAFF_NAMES)
+    if not text or not ticket.user:
+        return None
+    parsed = parse(text, words, subject=ticket.subject)
+    command = commands.get(parsed.command or "")
+    if not parsed.ids or command is None:
+        return None  # nothing asked, or not clearly: a person reads it
+    return Found(ticket, _message_key(ticket), parsed, command)
+
+
+def _message_key(ticket: PanelTicket) -> str:
+    """The newest customer message's id; a digest of the text when the panel gives no ids."""
+    last = ticket.messages[-1]
+    if last.id:
+        return last.id[:64]
+    return "sha:" + hashlib.sha256(f"{last.created}|{last.sender}|{last.text}".encode()).hexdigest()[:60]
+
+
+def _handled(panel: Panel, item: Found) -> bool:
+    return TicketIntake.objects.filter(panel=panel, ticket_id=item.ticket.id, message_key=item.message_key).exists()
+
+
+def _create(panel: Panel, found: list[Found]) -> list[Request]:
+    """All of the poll's requests at once: the batch is complete before any of it is assembled."""
+    batch = uuid.uuid4().hex
+    created = []
+    with transaction.atomic():
+        for item in found:
+            try:
+                with transaction.atomic():
+                    created.append(_claim(panel, item, batch))
+            except IntegrityError:
+                log.info("ticket %s of panel %s: message already handled", item.ticket.id, panel.code)
+            except IntakeError as exc:
+                log.info("ticket %s of panel %s not forwarded: %s", item.ticket.id, panel.code, exc)
+    return created
+
+
+def _claim(panel: Panel, item: Found, batch: str) -> Request:
+    claim = TicketIntake.objects.create(
+        workspace=panel.workspace, panel=panel, ticket_id=item.ticket.id, message_key=item.message_key,
+        user=item.ticket.user[:150], reason=item.parsed.reason[:300],
+    )  # fmt: skip
+    request = create_request(
+        panel.workspace, panel, item.command, item.parsed.ids, source=Request.TICKET,
+        source_ref=item.ticket.id, ticket_user=item.ticket.user, batch=batch,
+    )  # fmt: skip
+    claim.request = request
+    claim.save(update_fields=["request"])
+    if TicketSettings.of(panel.workspace).replies_enabled:
+        enqueue("intake.reply", {"claim": claim.pk}, workspace=panel.workspace, key=f"intake.reply:{claim.pk}")
+    return request
+
+
+# ----- the answer on the ticket ----------------------------------------------------------
+
+
+def outcome(order: RequestOrder) -> str:
+    """Which reply text speaks for this order."""
+    if order.state in (RequestOrder.QUEUED, RequestOrder.RETRYING, RequestOrder.SENT):
+        return "forwarded"
+    if order.reason == NOT_YOURS:
+        return "not_yours"
+    if order.reason.startswith("already "):
+        return "already"
+    return "not_eligible"
+
+
+def reply_text(claim: TicketIntake, request: Request) -> str:
+    """One sentence per outcome, from the owner's texts: {ids}, {command}, {reason}."""
+    options = TicketSettings.of(claim.workspace)
+    templates = {
+        "forwarded": options.reply_forwarded,
+        "already": options.reply_already,
+        "not_eligible": options.reply_not_eligible,
+        "not_yours": options.reply_not_yours,
+    }
+    groups: dict[str, list[RequestOrder]] = {}
+    for order in request.orders.order_by("id"):
+        groups.setdefault(outcome(order), []).append(order)
+    lines = []
+    for kind in templates:
+        orders = groups.get(kind)
+        if orders:
+            reasons = "; ".join(dict.fromkeys(customer_reason(o.reason) for o in orders))
+            lines.append(_fill(templates[kind], orders, request.command_label.lower(), reasons))
+    return "\n".join(lines)
+
+
+# Reasons a customer may read as they are; the others name our routing, providers or
+# destinations, which are the owner's business: the customer reads a neutral sentence instead.
+_CUSTOMER_REASONS = ("status ", "refill period", "the service has no refill", "not found in the panel")
+
+
+def customer_reason(reason: str) -> str:
+    return reason if reason.startswith(_CUSTOMER_REASONS) else "our team will look at it"
+
+
+def _fill(template: str, orders: list[RequestOrder], command: str, reason: str) -> str:
+    values = {"ids": ", ".join(o.panel_order_id for o in orders), "command": command, "reason": reason}
+    text = template
+    for name, value in values.items():  # not str.format: an owner's stray brace must not break it
+        text = text.replace("{" + name + "}", value)
+    return text.strip()
+
+
+def decided(request: Request) -> bool:
+    """Every order looked up (queued counts: the customer hears "sent" without waiting for pacing)."""
+    return not request.orders.filter(looked_up=False).exclude(state__in=RequestOrder.FINAL).exists()
+
+
+def claim_reply(claim: TicketIntake) -> bool:
+    """Take the right to post this ticket's reply; False when someone has it already."""
+    return bool(
+        TicketIntake.objects.filter(pk=claim.pk, reply_started__isnull=True).update(reply_started=timezone.now())
+    )

@@ -1,0 +1,82 @@
+"""Profile → Team bot (link your Telegram account) and Settings → Tickets (reply texts)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from panelrelay.core.tenancy import require_member, scoped
+from panelrelay.intake.models import TelegramLink, TicketIntake, TicketSettings
+from panelrelay.panels.models import Panel
+from panelrelay.transports.models import Connection
+
+
+class ReplyForm(forms.ModelForm):
+    class Meta:
+        model = TicketSettings
+        fields = ["replies_enabled", "reply_forwarded", "reply_already", "reply_not_eligible", "reply_not_yours"]
+        labels = {
+            "replies_enabled": "Reply on the ticket when the request is decided",
+            "reply_forwarded": "Forwarded",
+            "reply_already": "Already requested (cooldown)",
+            "reply_not_eligible": "Not eligible (status, refill period, not found…)",
+            "reply_not_yours": "Not the customer's order",
+        }
+        widgets = {name: forms.Textarea(attrs={"rows": 2}) for name in fields[1:]}
+
+
+def _bot(request: HttpRequest) -> Connection | None:
+    """The workspace's Telegram bot that staff talk to: the first working one."""
+    bots = scoped(request, Connection).filter(kind="telegram").order_by("id")
+    return bots.exclude(status=Connection.BROKEN).first() or bots.first()
+
+
+@require_member()
+def profile(request: HttpRequest) -> HttpResponse:
+    link = TelegramLink.objects.filter(membership=request.membership).first()
+    bot = _bot(request)
+    username = (bot.config.get("username") or "").lstrip("@") if bot else ""
+    start_url = f"https://t.me/{username}?start={link.token}" if link and username and not link.token_used else ""
+    context = {"link": link, "bot": bot, "bot_username": username, "start_url": start_url,
+               "can_forward": request.membership.has("forward")}  # fmt: skip
+    return render(request, "intake/profile.html", context)
+
+
+@require_member()
+@require_POST
+def new_link(request: HttpRequest) -> HttpResponse:
+    link, created = TelegramLink.objects.get_or_create(membership=request.membership)
+    if not created:
+        link.new_token()
+        link.save(update_fields=["token", "token_created", "token_used"])
+    messages.success(request, "A new one-time link is ready: open it on the phone where you use Telegram.")
+    return redirect("intake:profile")
+
+
+@require_member()
+@require_POST
+def unlink(request: HttpRequest) -> HttpResponse:
+    TelegramLink.objects.filter(membership=request.membership).update(
+        telegram_user_id="", telegram_name="", linked_at=None, token_used=True
+    )
+    messages.success(request, "Your Telegram account is unlinked: the team bot ignores it from now on.")
+    return redirect("intake:profile")
+
+
+@require_member("routing")
+def ticket_settings(request: HttpRequest) -> HttpResponse:
+    form = ReplyForm(request.POST or None, instance=TicketSettings.of(request.workspace))
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Ticket replies saved.")
+        return redirect("intake:tickets")
+    context = {
+        "tab": "tickets",
+        "form": form,
+        "panels": scoped(request, Panel).order_by("name"),
+        "recent": scoped(request, TicketIntake).select_related("panel", "request").order_by("-created")[:20],
+    }
+    return render(request, "intake/tickets.html", context)
