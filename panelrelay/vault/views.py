@@ -1,0 +1,143 @@
+"""The vault in the master area: list and search, export, restore. Superusers only (404 otherwise)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from panelrelay.accounts.models import Workspace
+from panelrelay.master.guard import master_only
+from panelrelay.panels.models import Panel
+from panelrelay.panels.providers import domain_digest, looks_like_domain, normalize_domain
+from panelrelay.vault import reveal
+from panelrelay.vault.models import BackupRecord
+from panelrelay.vault.restore import RestoreError, restore_aliases
+
+PAGE_SIZE = 50
+EXPORT_FIELDS = [
+    "created",
+    "event",
+    "workspace_name",
+    "workspace_code",
+    "panel_name",
+    "panel_url",
+    "panel_code",
+    "actor",
+    "alias",
+    "domain",
+    "enabled",
+    "note",
+    "code",
+]
+
+
+def _search(request: HttpRequest) -> tuple[QuerySet[BackupRecord], str, str]:
+    """Records matching ?q= (workspace, panel name, actor, a code, or an exact provider domain)."""
+    q, event = request.GET.get("q", "").strip(), request.GET.get("event", "")
+    records = BackupRecord.objects.all()
+    if event in dict(BackupRecord.EVENTS):
+        records = records.filter(event=event)
+    if q:
+        match = Q(workspace_name__icontains=q) | Q(panel_name__icontains=q) | Q(actor__icontains=q)
+        try:
+            code = uuid.UUID(q)
+            match |= Q(workspace_code=code) | Q(panel_code=code)
+        except ValueError:
+            pass
+        domain = normalize_domain(q)
+        if domain and looks_like_domain(domain):
+            # Domains are matched by their keyed digest: exact (normalised) domain, no decryption.
+            match |= Q(domains__domain_hmac=domain_digest(domain))
+        records = records.filter(match).distinct()
+    return records, q, event
+
+
+@master_only
+def records(request: HttpRequest) -> HttpResponse:
+    found, q, event = _search(request)
+    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(record, reveal.as_row(record)) for record in page]
+    live_ws = set(Workspace.objects.filter(code__in={r.workspace_code for r, _ in rows}).values_list("code", flat=True))
+    live_panels = set(Panel.objects.filter(code__in={r.panel_code for r, _ in rows}).values_list("code", flat=True))
+    domain = normalize_domain(q)
+    domain_users = []
+    if domain and looks_like_domain(domain):  # "which panels use this provider?"
+        using = BackupRecord.objects.filter(domains__domain_hmac=domain_digest(domain))
+        pairs = using.values("workspace_name", "panel_name").distinct().order_by("workspace_name", "panel_name")
+        domain_users = list(pairs[:100])
+
+    ctx = {
+        "domain_users": domain_users,
+        "rows": [(r, row, r.workspace_code in live_ws, r.panel_code in live_panels) for r, row in rows],
+        "page": page,
+        "q": q,
+        "event": event,
+        "events": BackupRecord.EVENTS,
+        "total": BackupRecord.objects.count(),
+        "retention_days": settings.VAULT_RETENTION_DAYS,
+        "tab": "vault",
+    }
+    return render(request, "vault/records.html", ctx)
+
+
+def _export_rows(records: QuerySet[BackupRecord]) -> Iterator[list[Any]]:
+    for record in records.iterator(chunk_size=200):
+        row = reveal.as_row(record)
+        for provider in row["providers"] or [{"alias": "", "domain": "", "enabled": ""}]:
+            yield [row[f] if f in row else provider[f] for f in EXPORT_FIELDS]
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@master_only
+def export(request: HttpRequest, fmt: str) -> HttpResponse:
+    if fmt not in ("csv", "json"):
+        raise Http404
+    found, _q, _event = _search(request)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    if fmt == "json":
+        body = json.dumps([reveal.as_row(r) for r in found.iterator(chunk_size=200)], indent=1)
+        response = HttpResponse(body, content_type="application/json")
+    else:
+        writer = csv.writer(_Echo())
+        lines = (writer.writerow(row) for row in _with_header(_export_rows(found)))
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="vault-{stamp}.{fmt}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _with_header(rows: Iterator[list[Any]]) -> Iterator[list[Any]]:
+    yield EXPORT_FIELDS
+    yield from rows
+
+
+@master_only
+@require_POST
+def restore(request: HttpRequest, code: str) -> HttpResponse:
+    record = get_object_or_404(BackupRecord, code=code)
+    try:
+        result = restore_aliases(record, request.user)
+    except RestoreError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, result.message)
+    query = request.POST.get("q", "")
+    return redirect(reverse("vault:records") + (f"?{urlencode({'q': query})}" if query else ""))
