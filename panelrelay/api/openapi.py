@@ -1,0 +1,181 @@
+"""The OpenAPI 3.0 document of REST API v1, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+_ERROR = {"$ref": "#/components/responses/Error"}
+_STATES = ["pending", "queued", "retrying", "sent", "skipped", "failed"]
+
+_ORDER = {
+    "type": "object",
+    "properties": {
+        "order_id": {"type": "string"},
+        "state": {"type": "string", "enum": _STATES},
+        "reason": {"type": "string"},
+        "external_id": {"type": "string", "nullable": True},
+        "provider": {"type": "string", "nullable": True, "description": "the provider's alias, never its domain"},
+        "manual": {"type": "boolean"},
+        "service_id": {"type": "string", "nullable": True},
+        "status": {"type": "string", "nullable": True},
+        "destination": {"type": "string", "nullable": True},
+        "sent_at": {"type": "string", "format": "date-time", "nullable": True},
+    },
+    "required": ["order_id", "state", "reason"],
+}
+
+_REQUEST = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "url": {"type": "string"},
+        "panel": {"type": "string"},
+        "command": {"type": "string", "nullable": True},
+        "source": {"type": "string"},
+        "note": {"type": "string"},
+        "created": {"type": "string", "format": "date-time"},
+        "finished": {"type": "string", "format": "date-time", "nullable": True},
+        "total": {"type": "integer"},
+        "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "orders": {"type": "array", "items": _ORDER},
+        "next_offset": {"type": "integer", "nullable": True},
+    },
+    "required": ["id", "url", "panel", "total", "counts"],
+}
+
+SPEC = {
+    "openapi": "3.0.3",
+    "info": {
+        "title": "PanelRelay API",
+        "version": "1",
+        "description": "Forward refill/cancel/speed-up/partial requests for panel orders and follow each order. "
+        "Authenticate with a workspace token (Settings → API tokens) as `Authorization: Bearer <token>`.",
+    },
+    "servers": [{"url": "/"}],
+    "security": [{"token": []}],
+    "paths": {
+        "/api/v1/requests": {
+            "post": {
+                "operationId": "createRequest",
+                "summary": "Forward a command for one or many panel order ids",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["command", "ids"],
+                                "properties": {
+                                    "panel": {
+                                        "type": "string",
+                                        "description": "panel name or id; optional with one panel",
+                                    },
+                                    "command": {"type": "string", "example": "refill"},
+                                    "ids": {
+                                        "oneOf": [
+                                            {
+                                                "type": "array",
+                                                "items": {"type": "string", "pattern": "^[0-9]{1,20}$"},
+                                                "maxItems": 10000,
+                                            },
+                                            {"type": "string"},
+                                        ]
+                                    },
+                                    "note": {"type": "string", "maxLength": 500},
+                                    "force": {"type": "boolean", "description": "ignore the cooldown"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {"description": "accepted", "content": {"application/json": {"schema": _REQUEST}}},
+                    "400": _ERROR,
+                    "401": _ERROR,
+                    "403": _ERROR,
+                    "404": _ERROR,
+                    "405": _ERROR,
+                    "413": _ERROR,
+                    "415": _ERROR,
+                },  # fmt: skip
+            }
+        },
+        "/api/v1/requests/{id}": {
+            "get": {
+                "operationId": "getRequest",
+                "summary": "A request with the state and reason of each order (1,000 orders a page)",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}},
+                    {"name": "state", "in": "query", "schema": {"type": "string", "enum": _STATES}},
+                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                ],
+                "responses": {
+                    "200": {"description": "the request", "content": {"application/json": {"schema": _REQUEST}}},
+                    "400": _ERROR,
+                    "401": _ERROR,
+                    "403": _ERROR,
+                    "404": _ERROR,
+                },  # fmt: skip
+            }
+        },
+        "/api/v1/route-check": {
+            "get": {
+                "operationId": "routeCheck",
+                "summary": "Which destination an order would go to, and why; nothing is sent",
+                "parameters": [
+                    {
+                        "name": "order",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": "^[0-9]{1,20}$"},
+                    },
+                    {"name": "panel", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the decision",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "400": _ERROR,
+                    "401": _ERROR,
+                    "403": _ERROR,
+                    "404": _ERROR,
+                    "502": _ERROR,
+                },  # fmt: skip
+            }
+        },
+        "/api/v1/panels": {
+            "get": {
+                "operationId": "listPanels",
+                "summary": "The workspace's panels",
+                "responses": {
+                    "200": {"description": "panels", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "401": _ERROR,
+                    "403": _ERROR,
+                },
+            }  # fmt: skip
+        },
+        "/api/v1/commands": {
+            "get": {
+                "operationId": "listCommands",
+                "summary": "The commands that can be forwarded",
+                "responses": {
+                    "200": {"description": "commands", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "401": _ERROR,
+                    "403": _ERROR,
+                },
+            }  # fmt: skip
+        },
+    },
+    "components": {
+        "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
+        "responses": {
+            "Error": {
+                "description": "an error, said in words",
+                "content": {
+                    "application/json": {
+                        "schema": {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
+                    }
+                },
+            }
+        },
+    },
+}

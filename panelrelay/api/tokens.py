@@ -1,0 +1,40 @@
+"""Settings → API tokens: create (shown once) and revoke."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from panelrelay.api.models import ApiToken
+from panelrelay.core.tenancy import get_for_member, require_member, scoped
+
+
+@require_member(owner=True)
+def tokens(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        name = request.POST.get("name", "").strip()[:60]
+        if not name:
+            messages.error(request, "Give the token a name, e.g. the tool that will use it.")
+        else:
+            _, clear = ApiToken.issue(request.workspace, name, request.user)
+            request.session["new_api_token"] = clear  # shown once, on the next page
+            messages.success(request, f"Token “{name}” created. Copy it now: it is not shown again.")
+        return redirect("api:tokens")
+    ctx = {
+        "tokens": scoped(request, ApiToken).filter(revoked=False).order_by("-created"),
+        "new_token": request.session.pop("new_api_token", None),
+        "tab": "api",
+    }
+    return render(request, "api/tokens.html", ctx)
+
+
+@require_member(owner=True)
+@require_POST
+def revoke(request: HttpRequest, code) -> HttpResponse:
+    token = get_for_member(request, ApiToken, code=code)
+    token.revoked = True
+    token.save(update_fields=["revoked"])
+    messages.success(request, f"Token “{token.name}” revoked: calls with it now fail with 401.")
+    return redirect("api:tokens")
