@@ -1,0 +1,238 @@
+"""What the four messaging fakes (Telegram, WAHA, Evolution, Green-API) share.
+
+On top of fakes.base.FakeServer this adds:
+- `sent`, the log of messages the fake accepted, and `messages_to(chat)`;
+- `GET /_fake/inbox`, an HTML page (no external assets, auto-refreshing) listing those
+  messages newest first, so a person running the demo sees them arrive;
+- `@control("name")` steering endpoints under /_fake/ taking a JSON body, so the demo,
+  the benchmarks and crash tests can drive a fake living in another process;
+- `SlidingWindow`, a rate limiter that also says how long to wait;
+- `serve_main()`, the `python -m fakes.<name> --port N --seed-demo` entry point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from string import Template
+from typing import Any
+
+from fakes.base import FakeRequest, FakeServer, Reply, json_reply
+
+ControlHandler = Callable[[dict[str, Any]], Any]
+
+
+def control(name: str, method: str = "POST") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a method as the handler of METHOD /_fake/<name>; it gets the JSON body as a dict."""
+
+    def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn._fake_control = (method.upper(), "/_fake/" + name)  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+class SlidingWindow:
+    """Per-key hit log answering "how long until one more hit fits in `limit` per `window` s?".
+
+    base.RateLimiter only says yes/no for a fixed one-second window. Telegram needs a 60 s
+    per-group window and a `retry_after`, so this keeps the timestamps and computes the wait.
+    Limits are passed on every call so a fake's settings can change at run time.
+    """
+
+    def __init__(self) -> None:
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def wait_time(self, key: str, limit: float, window: float, now: float | None = None) -> float:
+        """Seconds until `key` may be hit again (0.0 = now)."""
+        if limit <= 0 or window <= 0:
+            return 0.0
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            hits = self._hits.get(key)
+            while hits and now - hits[0] >= window:
+                hits.popleft()
+            if not hits or len(hits) < limit:
+                return 0.0
+            # The hit that must age out is the limit-th newest one.
+            return hits[-int(limit)] + window - now
+
+    def hit(self, key: str, now: float | None = None) -> None:
+        with self._lock:
+            self._hits.setdefault(key, deque()).append(time.monotonic() if now is None else now)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._hits.clear()
+
+
+INBOX_PAGE = Template("""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="2">
+<title>$title inbox</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #1d2430; }
+h1 { font-size: 1.3rem; margin: 0 0 .3rem; }
+p.meta { color: #5b6575; margin: 0 0 1rem; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; vertical-align: top; padding: .45rem .6rem; border-bottom: 1px solid #dde2ea; }
+th { background: #f3f5f8; font-weight: 600; }
+td.text { white-space: pre-wrap; word-break: break-word; font-family: ui-monospace, monospace; }
+td.when, td.extra { white-space: nowrap; color: #5b6575; }
+td.empty { color: #5b6575; text-align: center; padding: 2rem; }
+</style></head>
+<body>
+<h1>$title inbox</h1>
+<p class="meta">$count message(s) received at $url &middot; newest first &middot; refreshes every 2 s</p>
+<table>
+<thead><tr><th>Time</th><th>To</th><th>Text</th><th>Details</th></tr></thead>
+<tbody>
+$rows
+</tbody>
+</table>
+</body></html>
+""")
+
+
+class MessagingFake(FakeServer):
+    """A FakeServer that accepts messages: keeps them, shows them, can be steered remotely."""
+
+    name = "fake-messaging"
+    title = "Fake messenger"
+    default_port = 0
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0) -> None:
+        super().__init__(host=host, port=port, latency=latency)
+        self.sent: list[dict[str, Any]] = []
+        self._controls = self._collect_controls()
+
+    # ----- what subclasses use or override ---------------------------------
+    def record_sent(self, entry: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            self.sent.append(entry)
+        return entry
+
+    def chat_key(self, chat: Any) -> Any:
+        """Normalise how a caller names a chat to how `sent` entries store `chat_id`."""
+        return chat
+
+    def chat_label(self, chat_id: Any) -> str:
+        """How the inbox page shows a recipient."""
+        return str(chat_id)
+
+    def messages_to(self, chat: Any) -> list[dict[str, Any]]:
+        key = self.chat_key(chat)
+        with self.lock:
+            return [dict(m) for m in self.sent if m["chat_id"] == key]
+
+    def seed_demo(self) -> None:
+        """Fill the fake with the demo's data (used by --seed-demo)."""
+        raise NotImplementedError
+
+    def auth_hint(self) -> str:
+        """One line telling a person how to authenticate against this fake."""
+        return ""
+
+    def reset(self) -> None:
+        super().reset()
+        with self.lock:
+            self.sent.clear()
+
+    def snapshot(self) -> dict[str, Any]:
+        data = super().snapshot()
+        with self.lock:
+            data["sent"] = [dict(m) for m in self.sent]
+        return data
+
+    # ----- inbox page ------------------------------------------------------
+    def inbox_html(self) -> str:
+        with self.lock:
+            messages = [dict(m) for m in reversed(self.sent)]
+        rows = "\n".join(self._inbox_row(m) for m in messages)
+        return INBOX_PAGE.substitute(
+            title=html.escape(self.title),
+            count=len(messages),
+            url=html.escape(self.url),
+            rows=rows or '<tr><td colspan="4" class="empty">No messages yet.</td></tr>',
+        )
+
+    def _inbox_row(self, message: dict[str, Any]) -> str:
+        when = time.strftime("%H:%M:%S", time.localtime(message.get("at", 0)))
+        extra = {k: v for k, v in message.items() if k not in ("chat_id", "text", "at") and v is not None}
+        details = ", ".join(f"{k}={v}" for k, v in extra.items())
+        cells = (when, self.chat_label(message["chat_id"]), str(message.get("text", "")), details)
+        classes = ("when", "to", "text", "extra")
+        return (
+            "<tr>"
+            + "".join(f'<td class="{c}">{html.escape(v)}</td>' for c, v in zip(classes, cells, strict=True))
+            + "</tr>"
+        )
+
+    # ----- control plumbing ------------------------------------------------
+    def _collect_controls(self) -> dict[tuple[str, str], ControlHandler]:
+        found: dict[tuple[str, str], ControlHandler] = {}
+        for attr in dir(type(self)):
+            mark = getattr(getattr(type(self), attr), "_fake_control", None)
+            if mark:
+                found[mark] = getattr(self, attr)
+        return found
+
+    def _control(self, req: FakeRequest) -> Reply:
+        if req.method == "GET" and req.path == "/_fake/inbox":
+            return Reply(200, self.inbox_html(), {"Content-Type": "text/html; charset=utf-8"})
+        handler = self._controls.get((req.method, req.path))
+        if handler is None:
+            return super()._control(req)
+        try:
+            args = req.json() if req.body else dict(req.query)
+        except ValueError:
+            return json_reply({"error": "the body must be a JSON object"}, 400)
+        if not isinstance(args, dict):
+            return json_reply({"error": "the body must be a JSON object"}, 400)
+        try:
+            result = handler(args)
+        except (LookupError, ValueError, TypeError) as exc:  # bad steering input, not a fake bug
+            return json_reply({"error": f"{type(exc).__name__}: {exc}"}, 400)
+        return json_reply({"ok": True, "result": result})
+
+
+def serve_main(cls: type[MessagingFake], argv: list[str] | None = None) -> None:
+    """`python -m fakes.<name> [--host H] [--port N] [--seed-demo] [--latency S]`, in the foreground."""
+    parser = argparse.ArgumentParser(prog=f"python -m {_module_name(cls)}", description=cls.__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=cls.default_port)
+    parser.add_argument("--seed-demo", action="store_true", help="load the demo data")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every reply")
+    args = parser.parse_args(argv)
+    fake = cls(host=args.host, port=args.port, latency=args.latency)
+    if args.seed_demo:
+        fake.seed_demo()
+    print(banner(fake), flush=True)
+    try:
+        fake.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.stop()
+
+
+def _module_name(cls: type) -> str:
+    """ "fakes.telegram" even when the module runs as __main__ (python -m fakes.telegram)."""
+    if cls.__module__ != "__main__":
+        return cls.__module__
+    spec = getattr(sys.modules["__main__"], "__spec__", None)
+    return spec.name if spec else "fakes"
+
+
+def banner(fake: MessagingFake) -> str:
+    lines = [f"{fake.title} listening on {fake.url}", f"  inbox:   {fake.url}/_fake/inbox"]
+    lines.append(f"  state:   {fake.url}/_fake/state")
+    if fake.auth_hint():
+        lines.append(f"  auth:    {fake.auth_hint()}")
+    return "\n".join(lines)
