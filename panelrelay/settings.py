@@ -215,6 +215,8 @@ WORKER_IDLE_SLEEP = float(env_int("WORKER_IDLE_SLEEP_MS", 500, minimum=10)) / 10
 WORKER_LEASE_SECONDS = env_int("WORKER_LEASE_SECONDS", 120, minimum=1)
 # First wait after a failed delivery or panel lookup; it doubles with each failure (max 1 h).
 RETRY_BASE_SECONDS = env_int("RETRY_BASE_SECONDS", 10, minimum=1)
+# How long a ticket's reply waits for the provider messages to be delivered before it answers.
+TICKET_REPLY_DELIVERY_WAIT = env_int("TICKET_REPLY_DELIVERY_WAIT", 120, minimum=0)
 
 # ----- vault -------------------------------------------------------------------------
 # Days the master admin's backup records are kept; 0 keeps them forever (the default).

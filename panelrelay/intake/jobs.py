@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from panelrelay.core import ratelimit
@@ -70,8 +71,9 @@ def reply(job: Job) -> None:
     if claim is None or claim.request_id is None or claim.replied_at:
         return
     request = Request.objects.get(pk=claim.request_id)
-    if not tickets.decided(request) and timezone.now() - request.created < REPLY_GIVE_UP:
-        raise Retry(REPLY_WAIT, "waiting for the orders to be looked up")
+    wait = timedelta(seconds=settings.TICKET_REPLY_DELIVERY_WAIT)
+    if not tickets.decided(request, wait) and timezone.now() - request.created < REPLY_GIVE_UP:
+        raise Retry(REPLY_WAIT, "waiting for the orders to be looked up and delivered")
     text = tickets.reply_text(claim, request)
     if not text or not tickets.claim_reply(claim):
         return

@@ -6,7 +6,7 @@ without both is left alone for a person. Every request found is written in ONE t
 the end of the poll, each with its claim row (`TicketIntake`, unique per panel + ticket +
 message), so a message is never turned into a request twice, whoever polls and however often;
 the poll's requests share a batch, so tickets to the same destination and command share a
-message. `reply` answers the ticket once every order of its request is decided.
+message. `reply` answers the ticket once every order of its request is delivered or decided (`decided`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -169,9 +170,20 @@ def _fill(template: str, orders: list[RequestOrder], command: str, reason: str) 
     return text.strip()
 
 
-def decided(request: Request) -> bool:
-    """Every order looked up (queued counts: the customer hears "sent" without waiting for pacing)."""
-    return not request.orders.filter(looked_up=False).exclude(state__in=RequestOrder.FINAL).exists()
+def decided(request: Request, delivery_wait: timedelta) -> bool:
+    """Every order final; or every order looked up and the delivery waited for long enough.
+
+    Waiting for delivery means "sent to our provider" is true when the customer reads it, and a
+    delivery that fails at once (a kicked bot) is not announced as sent. The wait is bounded so
+    pacing or a gateway outage does not keep the customer without an answer: after it, orders
+    still queued or retrying are told as forwarded, which is what they will be.
+    """
+    orders = request.orders
+    if not orders.exclude(state__in=RequestOrder.FINAL).exists():
+        return True
+    if orders.filter(looked_up=False).exclude(state__in=RequestOrder.FINAL).exists():
+        return False
+    return timezone.now() - request.created >= delivery_wait
 
 
 def claim_reply(claim: TicketIntake) -> bool:

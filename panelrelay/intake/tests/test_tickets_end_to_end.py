@@ -184,3 +184,31 @@ def test_a_v1_panel_says_tickets_are_not_supported(fake_panel, fake_telegram) ->
     Panel.objects.filter(pk=wired.panel.pk).update(kind="pp_v1")
     run_until(lambda: Panel.objects.get(pk=wired.panel.pk).tickets_polled_at is not None)
     assert "tickets are not supported" in Panel.objects.get(pk=wired.panel.pk).tickets_message
+
+
+def test_a_delivery_that_fails_is_not_told_to_the_customer_as_sent(fake_panel, fake_telegram) -> None:
+    wire(fake_panel, fake_telegram, INTERVAL)
+    order(fake_panel, 70001, "dave")
+    order(fake_panel, 70003, "dave", provider=SLOW)
+    fake_telegram.kick(-1002, notify=False)  # the bot was removed from the slow provider's group
+    ticket = fake_panel.add_ticket("dave", "Refill", "refill 70001 70003")
+    run_until(lambda: bool(fake_panel.tickets_replies(ticket["id"])))
+    states = dict(Request.objects.get().orders.values_list("panel_order_id", "state"))
+    assert states == {"70001": "sent", "70003": "failed"}
+    assert fake_panel.tickets_replies(ticket["id"])[0]["message"].splitlines() == [
+        "Your refill request for order(s) 70001 has been sent to our provider.",
+        "Order(s) 70003 cannot get a refill right now: our team will look at it.",
+    ]
+
+
+def test_a_slow_delivery_is_answered_as_forwarded_after_the_wait(fake_panel, fake_telegram, settings) -> None:
+    settings.TICKET_REPLY_DELIVERY_WAIT = 1
+    wire(fake_panel, fake_telegram, INTERVAL)
+    order(fake_panel, 70001, "dave")
+    fake_telegram.force_429(times=1, retry_after=60)  # the provider message waits a minute
+    ticket = fake_panel.add_ticket("dave", "Refill", "refill 70001")
+    run_until(lambda: bool(fake_panel.tickets_replies(ticket["id"])))
+    assert Request.objects.get().orders.get().state == "retrying"
+    assert fake_telegram.messages_to(-1001) == []
+    reply = fake_panel.tickets_replies(ticket["id"])[0]["message"]
+    assert reply == "Your refill request for order(s) 70001 has been sent to our provider."
