@@ -77,12 +77,15 @@ def _record(attempt: Attempt, started: float, error: TransportError | None = Non
 
 def _sent(message: Message, remote_id: str) -> None:
     now = timezone.now()
+    reason = f"sent to {message.destination_label}"
+    if message.attempt_rows.filter(error_kind="interrupted").exists():
+        reason += " (an earlier send was interrupted by a worker stop: it may have arrived twice)"
     with transaction.atomic():
         Message.objects.filter(pk=message.pk).update(
             state=Message.SENT, sent_at=now, remote_id=remote_id[:100], attempts=message.attempts + 1, last_error=""
         )
         message.orders.update(
-            state=RequestOrder.SENT, sent_at=now, reason=f"sent to {message.destination_label}", updated=now
+            state=RequestOrder.SENT, sent_at=now, reason=reason[:300], updated=now
         )
     finish_requests(list(message.orders.values_list("request_id", flat=True).distinct()))
 
