@@ -84,9 +84,7 @@ def _sent(message: Message, remote_id: str) -> None:
         Message.objects.filter(pk=message.pk).update(
             state=Message.SENT, sent_at=now, remote_id=remote_id[:100], attempts=message.attempts + 1, last_error=""
         )
-        message.orders.update(
-            state=RequestOrder.SENT, sent_at=now, reason=reason[:300], updated=now
-        )
+        message.orders.update(state=RequestOrder.SENT, sent_at=now, reason=reason[:300], updated=now)
     finish_requests(list(message.orders.values_list("request_id", flat=True).distinct()))
 
 
