@@ -94,7 +94,7 @@ HTML_ERROR_PAGE = (
 class Fault:
     """One injected failure, applied to the next `times` requests whose path matches."""
 
-    kind: str  # status | html | timeout | malformed | empty | drop
+    kind: str  # status | html | timeout | malformed | empty | drop | lost_reply
     path: str = ""  # regex searched in the path; "" matches every request
     times: int = 1
     status: int = 500
@@ -102,7 +102,9 @@ class Fault:
     seconds: float = 30.0  # for kind=timeout: how long to stall before answering
     headers: dict[str, str] = field(default_factory=dict)  # for kind=status, e.g. {"Retry-After": "0"}
 
-    KINDS = ("status", "html", "timeout", "malformed", "empty", "drop")
+    # lost_reply: the request is carried out, then the connection closes without an answer (the
+    # client cannot tell whether it took effect: a retry must not do it twice).
+    KINDS = ("status", "html", "timeout", "malformed", "empty", "drop", "lost_reply")
 
     def __post_init__(self) -> None:
         # A typo such as "timout" would otherwise fall through to a silent drop.
@@ -281,8 +283,12 @@ class FakeServer:
         if self.latency:
             time.sleep(self.latency)
         fault = self._take_fault(req.path)
-        if fault:
+        if fault and fault.kind != "lost_reply":
             return fault.reply()
+        reply = self._route(req)
+        return None if fault else reply
+
+    def _route(self, req: FakeRequest) -> Reply:
         for method, rx, handler in self._routes:
             m = rx.match(req.path)
             if m and method == req.method:

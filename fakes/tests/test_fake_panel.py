@@ -325,6 +325,16 @@ def test_drop_and_timeout_faults(panel: FakePanel, client: httpx.Client, path: s
     assert panel.stats()["faulted"] == 2
 
 
+def test_a_lost_reply_is_carried_out_but_not_answered(panel: FakePanel, client: httpx.Client) -> None:
+    ticket = panel.add_ticket("dave", "Refill", "refill 1")
+    panel.inject("lost_reply", path=r"/reply$")
+    with pytest.raises(httpx.RemoteProtocolError):
+        client.post(f"{V2}/tickets/{ticket['id']}/reply", json={"message": "done"})
+    assert [r["message"] for r in panel.tickets_replies(ticket["id"])] == ["done"]
+    with pytest.raises(ValueError, match="unknown fault kind"):
+        panel.inject("lost_replies")
+
+
 def test_fault_can_target_one_path(panel: FakePanel, client: httpx.Client) -> None:
     panel.add_order(1)
     panel.inject("status", path=r"/tickets", status=500, times=2)

@@ -77,8 +77,15 @@ def reply(job: Job) -> None:
     text = tickets.reply_text(claim, request)
     if not text or not tickets.claim_reply(claim):
         return
+    adapter = claim.panel.adapter()
     try:
-        claim.panel.adapter().reply_ticket(claim.ticket_id, text)
+        # An earlier try that failed, or whose worker died, may have been carried out all the same
+        # (the panel took the reply, the answer was lost): look at the ticket before posting again.
+        uncertain = bool(claim.reply_error) or claim.reply_started is not None
+        if uncertain and tickets.reply_on_ticket(adapter, claim, text):
+            log.info("reply on ticket %s of panel %s was already posted", claim.ticket_id, claim.panel.code)
+        else:
+            adapter.reply_ticket(claim.ticket_id, text)
     except PanelError as exc:
         # Released, so the retry can take it again; a permanent error is kept for the owner to see.
         TicketIntake.objects.filter(pk=claim.pk).update(reply_started=None, reply_error=str(exc)[:300])

@@ -17,7 +17,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from panelrelay.forwarding.engine import NOT_YOURS
@@ -186,8 +188,27 @@ def decided(request: Request, delivery_wait: timedelta) -> bool:
     return timezone.now() - request.created >= delivery_wait
 
 
+def reply_on_ticket(adapter, claim: TicketIntake, text: str) -> bool:
+    """Whether the ticket already carries this reply from staff, after the customer's message."""
+    ticket = adapter.get_ticket(claim.ticket_id)
+    if ticket is None:
+        return False
+    customer = ticket.user.strip().lower()
+    for message in reversed(ticket.messages):
+        if message.sender.strip().lower() == customer:
+            return False  # the customer wrote after any reply: ours is not there
+        if message.text.strip() == text.strip():
+            return True
+    return False
+
+
 def claim_reply(claim: TicketIntake) -> bool:
-    """Take the right to post this ticket's reply; False when someone has it already."""
-    return bool(
-        TicketIntake.objects.filter(pk=claim.pk, reply_started__isnull=True).update(reply_started=timezone.now())
-    )
+    """Take the right to post this ticket's reply; False when someone has it already.
+
+    A claim older than the worker lease belongs to a worker that died while posting: it is
+    taken over (the caller then looks at the ticket before posting, as after a failed try).
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.WORKER_LEASE_SECONDS)
+    free = Q(reply_started__isnull=True) | Q(reply_started__lt=stale)
+    return bool(TicketIntake.objects.filter(free, pk=claim.pk, replied_at__isnull=True).update(reply_started=now))

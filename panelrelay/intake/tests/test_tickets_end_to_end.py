@@ -212,3 +212,46 @@ def test_a_slow_delivery_is_answered_as_forwarded_after_the_wait(fake_panel, fak
     assert fake_telegram.messages_to(-1001) == []
     reply = fake_panel.tickets_replies(ticket["id"])[0]["message"]
     assert reply == "Your refill request for order(s) 70001 has been sent to our provider."
+
+
+def test_a_reply_whose_answer_was_lost_is_not_posted_twice(fake_panel, fake_telegram) -> None:
+    wire(fake_panel, fake_telegram, INTERVAL)
+    order(fake_panel, 70001, "dave")
+    # The panel takes the reply, then the connection drops before its answer.
+    fake_panel.inject("lost_reply", path=r"/tickets/\d+/reply", times=1)
+    ticket = fake_panel.add_ticket("dave", "Refill", "refill 70001")
+    run_until(lambda: TicketIntake.objects.filter(replied_at__isnull=False).exists(), timeout=20)
+    assert [r["message"] for r in fake_panel.tickets_replies(ticket["id"])] == [
+        "Your refill request for order(s) 70001 has been sent to our provider."
+    ]
+    assert len(fake_panel.requests_to(r"/tickets/\d+/reply$")) == 1  # looked first, then not posted again
+    assert TicketIntake.objects.get().reply_error == ""
+
+
+def test_a_reply_left_half_done_by_a_dead_worker_is_finished_once(fake_panel, fake_telegram) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from panelrelay.intake import jobs
+
+    wired = wire(fake_panel, fake_telegram, INTERVAL)
+    order(fake_panel, 70001, "dave")
+    order(fake_panel, 70002, "dave")
+    TicketSettings.objects.create(workspace=wired.workspace, replies_enabled=False)
+    posted = fake_panel.add_ticket("dave", "Refill", "refill 70001")
+    unposted = fake_panel.add_ticket("dave", "Refill", "refill 70002")
+    run_until(lambda: Request.objects.filter(finished__isnull=False).count() == 2)
+    text = "Your refill request for order(s) 70001 has been sent to our provider."
+    wired.panel.adapter().reply_ticket(str(posted["id"]), text)  # the dead worker got this far
+    long_ago = timezone.now() - timedelta(hours=1)
+    TicketIntake.objects.update(reply_started=long_ago)  # both claims were taken, neither recorded
+
+    for claim in TicketIntake.objects.all():
+        jobs.reply(Job(kind="intake.reply", payload={"claim": claim.pk}))
+
+    assert [r["message"] for r in fake_panel.tickets_replies(posted["id"])] == [text]
+    assert [r["message"] for r in fake_panel.tickets_replies(unposted["id"])] == [
+        "Your refill request for order(s) 70002 has been sent to our provider."
+    ]
+    assert TicketIntake.objects.filter(replied_at__isnull=True).count() == 0
