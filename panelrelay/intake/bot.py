@@ -7,6 +7,8 @@ poller in transports (Telegram allows only one), which hands private messages he
   Telegram account to the membership; any other /start is left to transports' start links;
 - a command from a linked account becomes a request (source "bot", created by that user),
   if their role allows forwarding; once every order is final, one summary goes back;
+- "/panel" lists the workspace's panels and "/panel 2" (or a name) picks the one this member's
+  commands go to (also on the profile page); without a choice, the first panel turned on;
 - anything from an account not linked is ignored silently: no reply, no request.
 
 Every answer is a worker job (`intake.bot_send`, `intake.bot_summary`), paced like any message.
@@ -15,6 +17,7 @@ Every answer is a worker job (`intake.bot_send`, `intake.bot_summary`), paced li
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -31,7 +34,11 @@ from panelrelay.worker.queue import enqueue
 
 log = logging.getLogger("panelrelay.intake")
 LINK_VALID = timedelta(days=1)
-HELP = "Send a command and panel order ids, e.g. /refill 123 456 (also /cancel, /speed_up, /partial)."
+HELP = (
+    "Send a command and panel order ids, e.g. /refill 123 456 (also /cancel, /speed_up, /partial). "
+    "/panel shows which panel they go to."
+)
+_PANEL_COMMAND = re.compile(r"\s*/panel(?:@([A-Za-z0-9_]+))?(?:\s+(.*))?\s*$", re.IGNORECASE | re.DOTALL)
 
 
 def handle_private(connection: Connection, message: dict[str, Any]) -> bool:
@@ -48,7 +55,13 @@ def handle_private(connection: Connection, message: dict[str, Any]) -> bool:
     if link is None:
         return True  # not one of the team: silence, and no provider start-link handling either
     if _first_time(connection, user_id, message):
-        _command(connection, link, user_id, text)
+        choice = _PANEL_COMMAND.match(text)
+        addressed = choice and choice.group(1)
+        ours = (connection.config.get("username") or "").lstrip("@").casefold()
+        if choice and (not addressed or not ours or addressed.casefold() == ours):
+            _choose_panel(connection, link, user_id, (choice.group(2) or "").strip())
+        else:
+            _command(connection, link, user_id, text)
     return True
 
 
@@ -107,7 +120,7 @@ def _command(connection: Connection, link: TelegramLink, user_id: str, text: str
     if command is None or not parsed.ids:
         say(connection, user_id, f"Not understood: {parsed.reason}. {HELP}")
         return
-    panel = Panel.objects.filter(workspace=membership.workspace, enabled=True).order_by("created", "id").first()
+    panel = bot_panel(link)
     if panel is None:
         say(connection, user_id, "There is no panel turned on in this workspace.")
         return
@@ -119,6 +132,41 @@ def _command(connection: Connection, link: TelegramLink, user_id: str, text: str
         return
     enqueue("intake.bot_summary", {"request": request.pk, "connection": connection.pk, "chat": user_id},
             workspace=membership.workspace, key=f"intake.bot_summary:{request.pk}")  # fmt: skip
+
+
+def panels_for(link: TelegramLink) -> list[Panel]:
+    """The panels a member's commands may go to: those turned on, oldest first."""
+    return list(Panel.objects.filter(workspace_id=link.membership.workspace_id, enabled=True).order_by("created", "id"))
+
+
+def bot_panel(link: TelegramLink) -> Panel | None:
+    """The member's chosen panel while it is turned on; else the first panel turned on."""
+    panels = panels_for(link)
+    return next((p for p in panels if p.pk == link.panel_id), None) or (panels[0] if panels else None)
+
+
+def _choose_panel(connection: Connection, link: TelegramLink, user_id: str, wanted: str) -> None:
+    panels = panels_for(link)
+    if not panels:
+        say(connection, user_id, "There is no panel turned on in this workspace.")
+        return
+    current = bot_panel(link)
+    if wanted:
+        pick = None
+        if wanted.isdigit() and 1 <= int(wanted) <= len(panels):
+            pick = panels[int(wanted) - 1]
+        pick = pick or next((p for p in panels if p.name.casefold() == wanted.casefold()), None)
+        if pick is not None:
+            TelegramLink.objects.filter(pk=link.pk).update(panel=pick)
+            say(connection, user_id, f"✓ Your commands now go to the panel {pick.name}.")
+            return
+        head = f"No panel “{wanted[:60]}” is turned on."
+    else:
+        head = f"Your commands go to the panel {current.name}."
+    lines = [head, *(f"{n}. {p.name}{' ✓' if p == current else ''}" for n, p in enumerate(panels, 1))]
+    if len(panels) > 1:
+        lines.append("Choose with /panel 2 (its number or name).")
+    say(connection, user_id, "\n".join(lines))
 
 
 def say(connection: Connection, chat: str, text: str) -> None:

@@ -77,6 +77,8 @@ class TelegramLink(models.Model):
     telegram_user_id = models.CharField(max_length=40, blank=True, db_index=True)
     telegram_name = models.CharField(max_length=200, blank=True)
     linked_at = models.DateTimeField(null=True, blank=True)
+    # The panel this member's bot commands go to (/panel, or the profile page); none: the first.
+    panel = models.ForeignKey("panels.Panel", models.SET_NULL, null=True, blank=True, related_name="+")
 
     def __str__(self) -> str:
         return f"telegram link of {self.membership}"

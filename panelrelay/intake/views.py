@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from panelrelay.core.tenancy import require_member, scoped
+from panelrelay.intake.bot import bot_panel
 from panelrelay.intake.models import TelegramLink, TicketIntake, TicketSettings
 from panelrelay.panels.models import Panel
 from panelrelay.transports.models import Connection
@@ -28,6 +29,20 @@ class ReplyForm(forms.ModelForm):
         widgets = {name: forms.Textarea(attrs={"rows": 2}) for name in fields[1:]}
 
 
+class BotPanelForm(forms.Form):
+    panel = forms.ModelChoiceField(
+        queryset=Panel.objects.none(), to_field_name="code", required=False,
+        empty_label="The first panel turned on", label="Commands go to",
+        widget=forms.Select(attrs={"class": "form-select form-select-sm w-auto"}),
+    )  # fmt: skip
+
+    def __init__(self, *args, workspace, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["panel"].queryset = Panel.objects.filter(workspace=workspace, enabled=True).order_by(
+            "created", "id"
+        )
+
+
 def _bot(request: HttpRequest) -> Connection | None:
     """The workspace's Telegram bot that staff talk to: the first working one."""
     bots = scoped(request, Connection).filter(kind="telegram").order_by("id")
@@ -40,9 +55,27 @@ def profile(request: HttpRequest) -> HttpResponse:
     bot = _bot(request)
     username = (bot.config.get("username") or "").lstrip("@") if bot else ""
     start_url = f"https://t.me/{username}?start={link.token}" if link and username and not link.token_used else ""
+    panel_form = BotPanelForm(workspace=request.workspace, initial={"panel": link.panel if link else None})
     context = {"link": link, "bot": bot, "bot_username": username, "start_url": start_url,
-               "can_forward": request.membership.has("forward")}  # fmt: skip
+               "can_forward": request.membership.has("forward"), "panel_form": panel_form,
+               "bot_panel": bot_panel(link) if link else None}  # fmt: skip
     return render(request, "intake/profile.html", context)
+
+
+@require_member()
+@require_POST
+def choose_panel(request: HttpRequest) -> HttpResponse:
+    """The panel this member's team-bot commands go to (the same choice as /panel in the chat)."""
+    link, _ = TelegramLink.objects.get_or_create(membership=request.membership)
+    form = BotPanelForm(request.POST, workspace=request.workspace)
+    if not form.is_valid():  # another workspace's panel, one turned off, or a made-up code
+        messages.error(request, "Choose one of this workspace's panels that is turned on.")
+        return redirect("intake:profile")
+    link.panel = form.cleaned_data["panel"]
+    link.save(update_fields=["panel"])
+    chosen = link.panel.name if link.panel else "the first panel turned on"
+    messages.success(request, f"Your team-bot commands go to {chosen}.")
+    return redirect("intake:profile")
 
 
 @require_member()

@@ -129,3 +129,54 @@ def test_a_provider_start_link_still_works(team, fake_telegram) -> None:
     poll(wired.telegram)
     start.refresh_from_db()
     assert start.user_id == "7777"
+
+
+def test_panel_lists_the_panels_and_picks_the_one_commands_go_to(team, fake_panel, fake_telegram) -> None:
+    from panelrelay.forwarding import scenario
+
+    wired, member, client = team
+    second = scenario.panel(wired.workspace, fake_panel.url, name="Second")
+    order(fake_panel, 70001, "dave")
+    _link(client, fake_telegram, wired)
+    answers = []
+    for text in ("/panel", "/panel 2", "/panel nope", "/refill 70001"):  # one at a time, as a person types
+        fake_telegram.user_sends(STAFF_TG, text, token=TOKEN)
+        poll(wired.telegram)
+        run_until(lambda: len(_private(fake_telegram, STAFF_TG)) >= len(answers) + 2)
+        answers.append(_private(fake_telegram, STAFF_TG)[-1])
+    listing, chosen, unknown, summary = answers
+    assert listing.splitlines() == [
+        "Your commands go to the panel Main.",
+        "1. Main ✓",
+        "2. Second",
+        "Choose with /panel 2 (its number or name).",
+    ]
+    assert chosen == "✓ Your commands now go to the panel Second."
+    assert unknown.splitlines()[:3] == ["No panel “nope” is turned on.", "1. Main", "2. Second ✓"]
+    assert summary.splitlines()[0] == "Refill × 1 (Second)"
+    assert Request.objects.get().panel == second
+
+
+def test_the_profile_picks_the_panel_and_refuses_another_workspaces(team, fake_panel) -> None:
+    from panelrelay.accounts.models import Workspace
+    from panelrelay.forwarding import scenario
+    from panelrelay.intake.bot import bot_panel
+
+    wired, member, client = team
+    second = scenario.panel(wired.workspace, fake_panel.url, name="Second")
+    foreign = scenario.panel(Workspace.objects.create(name="Other"), fake_panel.url, name="Theirs")
+    page = client.get(reverse("intake:profile")).content.decode()
+    assert "Second" in page and "Theirs" not in page
+
+    client.post(reverse("intake:bot_panel"), {"panel": str(second.code)})
+    link = TelegramLink.objects.get(membership=member)
+    assert bot_panel(link) == second
+    for bad in (str(foreign.code), "not-a-uuid"):
+        response = client.post(reverse("intake:bot_panel"), {"panel": bad}, follow=True)
+        assert "Choose one of this workspace" in response.content.decode()
+        assert TelegramLink.objects.get(membership=member).panel == second
+    second.enabled = False
+    second.save()
+    assert bot_panel(TelegramLink.objects.get(membership=member)) == wired.panel  # turned off: the first again
+    client.post(reverse("intake:bot_panel"), {"panel": ""})
+    assert TelegramLink.objects.get(membership=member).panel is None
