@@ -41,7 +41,8 @@ def check(job: Job) -> None:
 @periodic("transports.poll_telegram", every=15)
 def poll_telegram(job: Job) -> None:
     """Read every bot's new updates. A broken bot waits for its status check to recover first."""
-    for connection in _active().filter(kind="telegram").exclude(status=Connection.BROKEN):
+    # A bot on a webhook gets its updates pushed (and Telegram refuses getUpdates for it).
+    for connection in _active().filter(kind="telegram", webhook_url="").exclude(status=Connection.BROKEN):
         try:
             poll(connection)
         except TransportError as exc:  # e.g. 409 while someone else polls: the next round reads it

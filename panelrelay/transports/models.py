@@ -39,6 +39,8 @@ class Connection(WorkspaceOwned):
     pace_seconds = models.FloatField(default=4.0)
     # Telegram only: the getUpdates offset (last update_id + 1), so no update is read twice.
     updates_offset = models.BigIntegerField(default=0)
+    # Telegram only: the URL Telegram POSTs updates to when the owner chose a webhook; "" = polling.
+    webhook_url = models.CharField(max_length=300, blank=True)
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.name}"

@@ -191,7 +191,8 @@ def refresh_chats(connection: Connection) -> str:
 
     try:
         if connection.is_telegram:
-            poll(connection)
+            if not connection.webhook_url:  # on a webhook, updates arrive by themselves
+                poll(connection)
             return ""
         listed = transport_for(connection).list_chats()
     except TransportError as exc:

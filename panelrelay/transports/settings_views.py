@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count, ProtectedError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,6 +15,7 @@ from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.transports.alerts import alert_text
 from panelrelay.transports.base import Status, TransportError
 from panelrelay.transports.integrations import REGISTRY, form_class
+from panelrelay.transports.integrations.telegram import webhook
 from panelrelay.transports.integrations.telegram_user import login
 from panelrelay.transports.integrations.telegram_user.forms import CodeForm, LoginForm, PasswordForm
 from panelrelay.transports.integrations.waha.transport import WahaTransport
@@ -64,7 +66,8 @@ KIND_STEPS = {
 @require_member("routing")
 def connections(request: HttpRequest) -> HttpResponse:
     rows = scoped(request, Connection).annotate(n_destinations=Count("destinations")).order_by("name")
-    ctx = {"tab": "connections", "connections": rows, "kinds": Connection.KINDS, "help": KIND_HELP}
+    ctx = {"tab": "connections", "connections": rows, "kinds": Connection.KINDS, "help": KIND_HELP,
+           "webhook_base": settings.SITE_URL.rstrip("/")}  # fmt: skip
     return render(request, "transports/connections.html", ctx)
 
 
@@ -163,6 +166,28 @@ def _login_step(request: HttpRequest, step: str, data: dict, pending: dict | Non
 def check_connection(request: HttpRequest, code: str) -> HttpResponse:
     connection = get_for_member(request, Connection, code=code)
     _flash_status(request, connection, refresh_status(connection))
+    return redirect("transports:connections")
+
+
+@require_member("routing")
+@require_POST
+def updates_mode(request: HttpRequest, code: str) -> HttpResponse:
+    """A Telegram bot's updates: polled by the worker (default), or pushed by Telegram (webhook)."""
+    connection = get_for_member(request, Connection.objects.filter(kind="telegram"), code=code)
+    use_webhook = request.POST.get("mode") == "webhook"
+    try:
+        if use_webhook:
+            webhook.enable(connection)
+        else:
+            webhook.disable(connection)
+    except TransportError as exc:
+        what = "set the webhook" if use_webhook else "remove the webhook"
+        messages.error(request, f"{connection.name}: Telegram did not {what}: {exc}")
+        return redirect("transports:connections")
+    if use_webhook:
+        messages.success(request, f"{connection.name}: Telegram now sends updates to {connection.webhook_url}.")
+    else:
+        messages.success(request, f"{connection.name}: back to polling; the worker reads updates every 15 s.")
     return redirect("transports:connections")
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from panelrelay.transports import settings_views, views
+from panelrelay.transports.integrations.telegram import webhook
 
 app_name = "transports"
 urlpatterns = [
@@ -19,6 +20,8 @@ urlpatterns = [
     path("settings/connections/<uuid:code>/delete/", settings_views.delete_connection, name="delete_connection"),
     path("settings/connections/<uuid:code>/qr/", settings_views.qr_code, name="qr_code"),
     path("settings/connections/<uuid:code>/start-link/", settings_views.start_link, name="start_link"),
+    path("settings/connections/<uuid:code>/updates/", settings_views.updates_mode, name="updates_mode"),
+    path("hooks/telegram/<uuid:code>/", webhook.receive, name="telegram_webhook"),
     path("settings/alerts/", settings_views.alerts, name="alerts"),
     path("settings/alerts/test/", settings_views.test_alert, name="test_alert"),
 ]

@@ -61,12 +61,29 @@ class TelegramTransport(Transport):
             return Status("broken", str(exc))
         if not isinstance(me, dict) or not me.get("username"):
             return Status("broken", "Telegram answered getMe without a bot username")
-        return Status("working", f"@{me['username']}", {"username": me["username"], "bot_id": me.get("id")})
+        details = {"username": me["username"], "bot_id": me.get("id")}
+        if self.connection.webhook_url:
+            from panelrelay.transports.integrations.telegram.webhook import describe
+
+            state, note = describe(self.connection)
+            return Status(state, f"@{me['username']} · {note}", details)
+        return Status("working", f"@{me['username']}", details)
 
     def get_updates(self, offset: int, timeout: int = 0) -> list[dict[str, Any]]:
         params = {"offset": offset, "timeout": timeout, "allowed_updates": ["message", "my_chat_member"]}
         updates = self.api("getUpdates", params, timeout=CHECK_TIMEOUT + timeout)
         return [u for u in updates or [] if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
+
+    def set_webhook(self, url: str, secret: str) -> None:
+        params = {"url": url, "secret_token": secret, "allowed_updates": ["message", "my_chat_member"]}
+        self.api("setWebhook", params, timeout=CHECK_TIMEOUT)
+
+    def delete_webhook(self) -> None:
+        self.api("deleteWebhook", {"drop_pending_updates": False}, timeout=CHECK_TIMEOUT)
+
+    def webhook_info(self) -> dict[str, Any]:
+        info = self.api("getWebhookInfo", timeout=CHECK_TIMEOUT)
+        return info if isinstance(info, dict) else {}
 
     def list_chats(self) -> list[Chat]:
         return []  # Telegram cannot list a bot's chats: they are learnt from updates (updates.py)
