@@ -184,6 +184,7 @@ def updates_mode(request: HttpRequest, code: str) -> HttpResponse:
         what = "set the webhook" if use_webhook else "remove the webhook"
         messages.error(request, f"{connection.name}: Telegram did not {what}: {exc}")
         return redirect("transports:connections")
+    refresh_status(connection)  # the status column says which way updates come
     if use_webhook:
         messages.success(request, f"{connection.name}: Telegram now sends updates to {connection.webhook_url}.")
     else:

@@ -57,7 +57,8 @@ def test_the_owner_switches_to_a_webhook_and_updates_arrive_without_polling(clie
     assert bot.webhook_url == f"{live_server.url}/hooks/telegram/{bot.code}/"
     info = fake.bots[TOKEN]
     assert (info.webhook_url, info.webhook_secret) == (bot.webhook_url, webhook.secret_for(bot))
-    assert "Updates by webhook" in client.get(reverse("transports:connections")).content.decode()
+    page = client.get(reverse("transports:connections")).content.decode()
+    assert "Updates by webhook" in page and "@relay_bot · webhook" in page
 
     fake.bot_added(NEW_GROUP, title="Provider C · refills")
     wait_for(lambda: DiscoveredChat.objects.filter(chat_id=str(NEW_GROUP), active=True).exists())
