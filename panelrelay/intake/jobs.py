@@ -75,8 +75,12 @@ def reply(job: Job) -> None:
     if not tickets.decided(request, wait) and timezone.now() - request.created < REPLY_GIVE_UP:
         raise Retry(REPLY_WAIT, "waiting for the orders to be looked up and delivered")
     text = tickets.reply_text(claim, request)
-    if not text or not tickets.claim_reply(claim):
+    if not text:
         return
+    if not tickets.claim_reply(claim):
+        # Held by a run whose worker died a moment ago (the job came back with its lease):
+        # look again once that claim is stale, rather than leave the ticket unanswered.
+        raise Retry(settings.WORKER_LEASE_SECONDS, "the reply is claimed by another run")
     adapter = claim.panel.adapter()
     try:
         # An earlier try that failed, or whose worker died, may have been carried out all the same

@@ -255,3 +255,32 @@ def test_a_reply_left_half_done_by_a_dead_worker_is_finished_once(fake_panel, fa
         "Your refill request for order(s) 70002 has been sent to our provider."
     ]
     assert TicketIntake.objects.filter(replied_at__isnull=True).count() == 0
+
+
+def test_a_reply_claimed_a_moment_ago_by_a_dead_run_is_tried_again_not_dropped(
+    fake_panel, fake_telegram, settings
+) -> None:
+    import time
+
+    from django.utils import timezone
+
+    from panelrelay.intake import jobs
+    from panelrelay.worker.registry import Retry
+
+    wired = wire(fake_panel, fake_telegram, INTERVAL)
+    order(fake_panel, 70001, "dave")
+    TicketSettings.objects.create(workspace=wired.workspace, replies_enabled=False)
+    ticket = fake_panel.add_ticket("dave", "Refill", "refill 70001")
+    run_until(lambda: Request.objects.filter(finished__isnull=False).exists())
+    TicketIntake.objects.update(reply_started=timezone.now())  # the dead run took it just now
+    claim = TicketIntake.objects.get()
+    with pytest.raises(Retry):
+        jobs.reply(Job(kind="intake.reply", payload={"claim": claim.pk}))
+    assert fake_panel.tickets_replies(ticket["id"]) == []
+    assert TicketIntake.objects.get().replied_at is None  # still owed, not given up
+    settings.WORKER_LEASE_SECONDS = 1
+    time.sleep(1.1)  # the dead run's claim is now older than a lease: the retry takes it over
+    jobs.reply(Job(kind="intake.reply", payload={"claim": claim.pk}))
+    assert [r["message"] for r in fake_panel.tickets_replies(ticket["id"])] == [
+        "Your refill request for order(s) 70001 has been sent to our provider."
+    ]
