@@ -12,7 +12,9 @@ message. `reply` answers the ticket once every order of its request is delivered
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -197,9 +199,21 @@ def reply_on_ticket(adapter, claim: TicketIntake, text: str) -> bool:
     for message in reversed(ticket.messages):
         if message.sender.strip().lower() == customer:
             return False  # the customer wrote after any reply: ours is not there
-        if message.text.strip() == text.strip():
+        if same_text(message.text, text):
             return True
     return False
+
+
+def same_text(shown: str, sent: str) -> bool:
+    """Whether a ticket message is the text we posted, as panels may show it: HTML line breaks,
+    escaped entities, other whitespace."""
+
+    def plain(value: str) -> str:
+        value = re.sub(r"(?i)<br\s*/?>", "\n", value)
+        value = html.unescape(re.sub(r"<[^>]{0,200}>", "", value))
+        return " ".join(value.split())
+
+    return plain(shown) == plain(sent)
 
 
 def claim_reply(claim: TicketIntake) -> bool:

@@ -58,7 +58,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     panel_form = BotPanelForm(workspace=request.workspace, initial={"panel": link.panel if link else None})
     context = {"link": link, "bot": bot, "bot_username": username, "start_url": start_url,
                "can_forward": request.membership.has("forward"), "panel_form": panel_form,
-               "bot_panel": bot_panel(link) if link else None}  # fmt: skip
+               "bot_panel": bot_panel(link or TelegramLink(membership=request.membership))}  # fmt: skip
     return render(request, "intake/profile.html", context)
 
 

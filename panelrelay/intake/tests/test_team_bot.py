@@ -167,6 +167,7 @@ def test_the_profile_picks_the_panel_and_refuses_another_workspaces(team, fake_p
     foreign = scenario.panel(Workspace.objects.create(name="Other"), fake_panel.url, name="Theirs")
     page = client.get(reverse("intake:profile")).content.decode()
     assert "Second" in page and "Theirs" not in page
+    assert "Now: Main." in page  # before any link or choice: the first panel turned on
 
     client.post(reverse("intake:bot_panel"), {"panel": str(second.code)})
     link = TelegramLink.objects.get(membership=member)

@@ -284,3 +284,32 @@ def test_a_reply_claimed_a_moment_ago_by_a_dead_run_is_tried_again_not_dropped(
     assert [r["message"] for r in fake_panel.tickets_replies(ticket["id"])] == [
         "Your refill request for order(s) 70001 has been sent to our provider."
     ]
+
+
+def test_a_reply_the_panel_shows_as_html_counts_as_posted(fake_panel, fake_telegram) -> None:
+    from panelrelay.intake import jobs
+
+    wired = wire(fake_panel, fake_telegram, INTERVAL)
+    order(fake_panel, 70001, "dave")
+    order(fake_panel, 70002, "erin")
+    TicketSettings.objects.create(workspace=wired.workspace, replies_enabled=False)
+    ticket = fake_panel.add_ticket("dave", "Refill", "refill 70001 70002")
+    run_until(lambda: Request.objects.filter(finished__isnull=False).exists())
+    # The lost try's reply, as a panel that stores HTML shows it.
+    fake_panel.add_ticket_message(ticket["id"], "support", (
+        "Your refill request for order(s) 70001 has been sent to our provider.<br />\n"
+        "Order(s) 70002 are not on your account, so we cannot request a refill for them."
+    ))  # fmt: skip
+    TicketIntake.objects.update(reply_error="timed out")
+    jobs.reply(Job(kind="intake.reply", payload={"claim": TicketIntake.objects.get().pk}))
+    assert fake_panel.tickets_replies(ticket["id"]) == []  # nothing posted through the API
+    assert TicketIntake.objects.get().replied_at is not None
+
+
+def test_same_text_reads_through_markup_but_not_other_words() -> None:
+    from panelrelay.intake.tickets import same_text
+
+    assert same_text("Sent &amp; done<br>Thanks", "Sent & done\nThanks")
+    assert same_text("  <p>Sent</p>\r\n", "Sent")
+    assert not same_text("Sent to 70001", "Sent to 70002")
+    assert not same_text("", "Sent")
