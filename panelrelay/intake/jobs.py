@@ -25,6 +25,7 @@ from panelrelay.worker.registry import Retry, handler, periodic
 log = logging.getLogger("panelrelay.intake")
 
 REPLY_WAIT = 1.0  # seconds between two looks at a request whose orders are still being looked up
+ANSWER_ORDER_WAIT = 0.3  # seconds before a later team-bot answer looks again
 REPLY_GIVE_UP = timedelta(hours=2)  # a request still undecided this long: the reply says what is known
 
 
@@ -115,6 +116,16 @@ def bot_summary(job: Job) -> None:
 
 @handler("intake.bot_send")
 def bot_send(job: Job) -> None:
+    # Answers reach a chat in the order they were written: a 429 or the pacing sends every
+    # waiting answer back to the queue with about the same time, so order is kept here.
+    earlier = Job.objects.filter(
+        kind="intake.bot_send", state__in=(Job.QUEUED, Job.RUNNING), id__lt=job.id,
+        payload__connection=job.payload["connection"], payload__chat=job.payload["chat"],
+    )  # fmt: skip
+    first = earlier.order_by("run_at").values_list("run_at", flat=True).first() if job.id else None
+    if first is not None:
+        wait = max(ANSWER_ORDER_WAIT, (first - timezone.now()).total_seconds() + ANSWER_ORDER_WAIT)
+        raise Retry(wait, "an earlier answer to this chat goes first")
     _send_private(job.payload["connection"], job.payload["chat"], job.payload["text"])
 
 

@@ -181,3 +181,23 @@ def test_the_profile_picks_the_panel_and_refuses_another_workspaces(team, fake_p
     assert bot_panel(TelegramLink.objects.get(membership=member)) == wired.panel  # turned off: the first again
     client.post(reverse("intake:bot_panel"), {"panel": ""})
     assert TelegramLink.objects.get(membership=member).panel is None
+
+
+def test_answers_to_quick_commands_arrive_in_the_order_they_were_sent(team, fake_panel, fake_telegram) -> None:
+    """The fake Telegram allows 1 message/s per chat: the answers queue up behind 429s."""
+    from panelrelay.forwarding import scenario
+
+    wired, member, client = team
+    scenario.panel(wired.workspace, fake_panel.url, name="Second")
+    _link(client, fake_telegram, wired)
+    for text in ("/panel 2", "/panel 1", "/panel 2", "/panel"):
+        fake_telegram.user_sends(STAFF_TG, text, token=TOKEN)
+    poll(wired.telegram)
+    run_until(lambda: len(_private(fake_telegram, STAFF_TG)) >= 5, timeout=30)
+    answers = [text.splitlines()[0] for text in _private(fake_telegram, STAFF_TG)[1:]]
+    assert answers == [
+        "✓ Your commands now go to the panel Second.",
+        "✓ Your commands now go to the panel Main.",
+        "✓ Your commands now go to the panel Second.",
+        "Your commands go to the panel Second.",
+    ]
