@@ -310,8 +310,38 @@ def ticket_actions(scenario: Scenario, owner: Client) -> None:
         assert_clean("the reply on a ticket", reply["message"])
 
 
+def team_bot_actions(scenario: Scenario, owner: Client) -> None:
+    """The team bot's answers about canary orders (/panel, /refill's per-order summary)."""
+    from fakes.telegram import FakeTelegram
+    from panelrelay.forwarding import scenario as wiring
+    from panelrelay.intake.models import TelegramLink
+    from panelrelay.transports.integrations.telegram.updates import poll
+    from panelrelay.worker.runner import Worker
+
+    staff_tg = 5550001
+    with FakeTelegram(strict_limits=False) as tg:
+        token = "123456:DEMO"
+        tg.add_bot(token, id=123456, username="relay_team_bot")
+        bot = wiring.telegram(scenario.workspace, tg.url, token=token, name="Team bot")
+        membership = Membership.objects.get(workspace=scenario.workspace, role=Membership.OWNER)
+        link, _ = TelegramLink.objects.get_or_create(membership=membership)
+        tg.user_starts_bot(staff_tg, link.token, token=token)
+        tg.user_sends(staff_tg, "/panel", token=token)
+        tg.user_sends(staff_tg, "/refill " + " ".join(scenario.order_ids[:4]) + " 99999", token=token)
+        poll(bot)
+        worker, deadline = Worker(worker_id="canary-bot", idle_sleep=0), time.monotonic() + 30
+        while len(tg.messages_to(staff_tg)) < 3 and time.monotonic() < deadline:  # answers are paced
+            if not worker.run_once():
+                time.sleep(0.05)
+        answers = [m["text"] for m in tg.messages_to(staff_tg)]
+        assert len(answers) == 3, answers  # linked, the panels, the per-order summary
+        for text in answers:
+            assert_clean("a team-bot answer", text)
+
+
 EXTRA_PATHS += [find_paths, error_paths, forwarding_paths]
-ACTIONS += [owner_actions, failing_panel_actions, transport_actions, ticket_actions, forwarding_actions]
+ACTIONS += [owner_actions, failing_panel_actions, transport_actions, ticket_actions, forwarding_actions,
+            team_bot_actions]  # fmt: skip
 
 
 def sign_in(email: str) -> Client:
