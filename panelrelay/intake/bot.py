@@ -139,9 +139,9 @@ def panels_for(link: TelegramLink) -> list[Panel]:
     return list(Panel.objects.filter(workspace_id=link.membership.workspace_id, enabled=True).order_by("created", "id"))
 
 
-def bot_panel(link: TelegramLink) -> Panel | None:
+def bot_panel(link: TelegramLink, panels: list[Panel] | None = None) -> Panel | None:
     """The member's chosen panel while it is turned on; else the first panel turned on."""
-    panels = panels_for(link)
+    panels = panels_for(link) if panels is None else panels
     return next((p for p in panels if p.pk == link.panel_id), None) or (panels[0] if panels else None)
 
 
@@ -150,7 +150,7 @@ def _choose_panel(connection: Connection, link: TelegramLink, user_id: str, want
     if not panels:
         say(connection, user_id, "There is no panel turned on in this workspace.")
         return
-    current = bot_panel(link)
+    current = bot_panel(link, panels)
     if wanted:
         pick = None
         if wanted.isdigit() and 1 <= int(wanted) <= len(panels):
