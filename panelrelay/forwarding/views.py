@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -13,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from panelrelay.core import csvsafe
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.forwarding.forms import ForwardForm
 from panelrelay.forwarding.intake import IntakeError, create_request
@@ -203,31 +202,23 @@ def _attach_external_ids(requests) -> None:
         r.external_ids = "\n".join(by_request[r.id])
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @require_member()
 def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     """Every order matching the Activity filters, one row each. Aliases only, never a domain."""
     orders = _filtered_orders(request).order_by("-request__created", "id")
-    writer = csv.writer(_Echo())
     header = ["requested", "panel", "command", "source", "panel_order_id", "external_id", "provider", "service_id",
               "service", "status", "destination", "state", "reason", "sent_at"]  # fmt: skip
 
     def rows():
-        yield writer.writerow(header)
+        yield header
         for o in orders.iterator(chunk_size=1000):
-            yield writer.writerow([
+            yield [
                 timezone.localtime(o.request.created).isoformat(timespec="seconds"), o.request.panel_name,
                 o.request.command_label, o.request.get_source_display(), o.panel_order_id, o.external_id,
                 o.provider_alias or ("(manual)" if o.manual else ""), o.service_id, o.service_name, o.status_label,
                 o.destination_label, o.state, o.reason,
                 timezone.localtime(o.sent_at).isoformat(timespec="seconds") if o.sent_at else "",
-            ])  # fmt: skip
+            ]  # fmt: skip
 
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="panelrelay-activity-{stamp}.csv"'
-    return response
+    return csvsafe.response(rows(), f"panelrelay-activity-{stamp}.csv")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import uuid
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +19,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from panelrelay.accounts.models import Workspace
+from panelrelay.core import csvsafe
 from panelrelay.master.guard import master_only
 from panelrelay.panels.models import Panel
 from panelrelay.panels.providers import domain_digest, looks_like_domain, normalize_domain
@@ -101,11 +101,6 @@ def _export_rows(records: QuerySet[BackupRecord]) -> Iterator[list[Any]]:
             yield [row[f] if f in row else provider[f] for f in EXPORT_FIELDS]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @master_only
 def export(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "json"):
@@ -115,11 +110,9 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt == "json":
         body = json.dumps([reveal.as_row(r) for r in found.iterator(chunk_size=200)], indent=1)
         response = HttpResponse(body, content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="vault-{stamp}.json"'
     else:
-        writer = csv.writer(_Echo())
-        lines = (writer.writerow(row) for row in _with_header(_export_rows(found)))
-        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="vault-{stamp}.{fmt}"'
+        response = csvsafe.response(_with_header(_export_rows(found)), f"vault-{stamp}.csv")
     response["Cache-Control"] = "no-store"
     return response
 

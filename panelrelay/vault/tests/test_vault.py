@@ -142,6 +142,17 @@ class VaultTestCase(PanelTestCase):
         self.assertEqual({d["event"] for d in data}, {"providers_changed", "alias_renamed"})
         self.assertEqual(self.client.get("/master/vault/export.xml").status_code, 404)
 
+    def test_the_csv_export_neutralises_formulas_in_aliases_and_domains(self) -> None:
+        self.fake.add_order(provider="=cmd|'/C calc'!A0")
+        services.sync_providers(self.panel)
+        providers.rename(Provider.objects.get(alias="Provider 2"), '=HYPERLINK("http://evil.test","x")')
+        self.login(self.root)
+        body = b"".join(self.client.get("/master/vault/export.csv").streaming_content).decode()
+        cells = {(row["alias"], row["domain"]) for row in csv.DictReader(io.StringIO(body))}
+        self.assertIn(('\'=HYPERLINK("http://evil.test","x")', DOMAINS[1]), cells)
+        self.assertIn(("Provider 3", "'=cmd|'"), cells)
+        self.assertFalse([line for line in body.splitlines() if line.startswith("=")])
+
     def test_retention_prunes_only_when_set(self) -> None:
         old = BackupRecord.objects.first()
         BackupRecord.objects.filter(pk=old.pk).update(created=timezone.now() - timedelta(days=40))
