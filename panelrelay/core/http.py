@@ -68,9 +68,36 @@ def check_url(url: str, allow_private: bool | None = None) -> None:
     except (socket.gaierror, UnicodeError):
         raise OutboundError("the host name does not resolve", "connect") from None
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
+        if not is_public(ipaddress.ip_address(info[4][0])):
             raise OutboundError("the address points into a private network, which is not allowed", "blocked")
+
+
+# IPv6 ranges that carry an IPv4 address in their last 32 bits: NAT64's well-known prefix
+# (RFC 6052) and the deprecated IPv4-compatible form. A NAT64 gateway turns
+# 64:ff9b::a9fe:a9fe into 169.254.169.254, so the IPv4 address is what must be public.
+_EMBEDS_IPV4_IN_LOW_BITS = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::/96"))
+# RFC 8215 local-use NAT64 prefix: never globally reachable, wherever the IPv4 part sits in
+# it (Python before 3.12 wrongly calls it global).
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether `address` and every IPv4 address embedded in it are globally reachable."""
+    if not address.is_global:
+        return False
+    if address.version == 4:
+        return True
+    return address not in _NAT64_LOCAL_USE and all(inner.is_global for inner in _embedded_ipv4(address))
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: IPv4-mapped, 6to4, Teredo, NAT64, compatible."""
+    found = [a for a in (address.ipv4_mapped, address.sixtofour) if a is not None]
+    if address.teredo:
+        found.extend(address.teredo)  # (server, client): a Teredo relay reaches both
+    if any(address in net for net in _EMBEDS_IPV4_IN_LOW_BITS):
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
 
 
 def request(
