@@ -6,6 +6,8 @@ exactly one message part and a long list never loses ids at a cut.
 
 from __future__ import annotations
 
+import re
+import string
 from dataclasses import dataclass
 
 DEFAULT_TEMPLATE = "{command}\n{ids}\n{note}"
@@ -17,6 +19,10 @@ VARIABLES = {
     "count": "how many orders are in this message",
     "note": "the note typed with the request (empty if none)",
 }
+MAX_TEMPLATE_LENGTH = 2000  # a template is a few lines around the ids, not a document
+
+# {{ and }} are literal braces and {…} is a placeholder, as in str.format.
+_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 
 
 class TemplateError(ValueError):
@@ -44,16 +50,39 @@ def render(template: str, word: str, lines: list[Line], note: str, with_panel_id
         "count": str(len(lines)),
         "note": note,
     }
-    try:
-        text = template.format_map(values)
-    except (KeyError, IndexError, ValueError) as exc:
-        raise TemplateError(f"the template has an unknown or broken placeholder: {exc}") from None
+    text = _TOKEN.sub(lambda m: _fill(m, values), template)
     # An empty {note} must not leave a trailing blank line.
     return "\n".join(line for line in text.strip("\n").split("\n")).rstrip() or word
 
 
+def _fill(match: re.Match[str], values: dict[str, str]) -> str:
+    """One token's text. Never str.format: a width in a template saved before validate() refused
+    it (`{command:>1000000000}`) would build a gigabyte in the worker. Only the bare name counts;
+    anything else that is not a known name stays as written."""
+    token = match.group(0)
+    if token in ("{{", "}}"):
+        return token[0]
+    name = re.split(r"[!:]", match.group(1), maxsplit=1)[0]
+    return values.get(name, token)
+
+
 def validate(template: str) -> None:
-    render(template, "REFILL", [Line(1, "1", "2")], "note", False)
+    """Refuse what the owner would not mean: broken braces, unknown names, formatting, length."""
+    if len(template) > MAX_TEMPLATE_LENGTH:
+        raise TemplateError(f"Keep the template under {MAX_TEMPLATE_LENGTH + 1} characters (it has {len(template)}).")
+    try:
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(template)]
+    except ValueError:
+        raise TemplateError("A “{” or “}” has no pair: write {{ or }} for a brace in the text.") from None
+    known = ", ".join("{" + name + "}" for name in VARIABLES)
+    for name, spec, conversion in fields:
+        if name is None:
+            continue  # plain text after the last placeholder
+        written = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+        if spec or conversion:
+            raise TemplateError(f"“{written}”: formatting after “:” or “!” is not allowed; write {{{name}}}.")
+        if name not in VARIABLES:
+            raise TemplateError(f"“{written}” is not a placeholder we know; use {known}.")
 
 
 def pack(template: str, word: str, lines: list[Line], note: str, with_panel_id: bool, limit: int) -> list[list[Line]]:

@@ -34,6 +34,37 @@ def test_a_broken_template_is_refused_with_a_clear_error(bad: str) -> None:
         text.validate(bad)
 
 
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        ("{command:>1000000000}", "“{command:>1000000000}”: formatting after “:” or “!” is not allowed"),
+        ("{ids!r}", "“{ids!r}”: formatting"),
+        ("{count:{note}}", "“{count:{note}}”: formatting"),
+        ("{ids.real}", "“{ids.real}” is not a placeholder we know; use {command}, {ids}"),
+        ("{ids[0]}", "“{ids[0]}” is not a placeholder we know"),
+        ("{}", "“{}” is not a placeholder we know"),
+        ("refill}", "has no pair: write {{ or }}"),
+        ("{command}\n" + "x" * 2000, "Keep the template under 2001 characters (it has 2010)."),
+    ],
+)
+def test_formatting_fields_and_oversized_templates_are_refused_by_name(bad: str, says: str) -> None:
+    with pytest.raises(text.TemplateError) as err:
+        text.validate(bad)
+    assert says in str(err.value)
+
+
+def test_braces_and_every_variable_are_allowed() -> None:
+    text.validate("{{{command}}} {count}: {external_ids} / {panel_order_ids}\n{ids}\n{note}")
+    assert render("{{{command}}}", "REFILL", lines(1), "", False) == "{REFILL}"
+
+
+def test_a_stored_template_from_before_the_checks_renders_without_its_formatting() -> None:
+    # 10**7, not 10**9: with str.format this built a 10 MB message (10**9 took 10 s and 1 GB).
+    out = render("{command:>10000000}\n{ids!r}\n{count:03}\n{ids.real} {x}", "REFILL", lines(1), "", False)
+    assert out == "REFILL\n9870000\n1\n{ids.real} {x}"
+    assert len(pack("{command:>10000000}\n{ids}", "REFILL", lines(3), "", False, 4096)) == 1
+
+
 @pytest.mark.parametrize("limit", [100, 4096, 20000])
 def test_packing_keeps_every_id_once_and_every_part_under_the_limit(limit: int) -> None:
     items = lines(3000)
