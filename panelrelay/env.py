@@ -64,6 +64,23 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_fernet_keys(name: str) -> list[str]:
+    """A comma-separated list of Fernet keys, each checked now rather than at the first encryption."""
+    from cryptography.fernet import Fernet
+
+    keys = env_list(name, [])
+    for position, key in enumerate(keys, 1):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            # The message names the entry, never its text: it is a secret even when malformed.
+            raise ImproperlyConfigured(
+                f"{name}: entry {position} of {len(keys)} is not a Fernet key (32 url-safe base64 bytes); make one "
+                'with python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+            ) from None
+    return keys
+
+
 def env_url(name: str, default: str | None = None, schemes: tuple[str, ...] = ("http", "https")) -> str | None:
     value = _raw(name)
     if value is None:

@@ -3,7 +3,8 @@
 Two modes:
 - embedded (default): SQLite in DATA_DIR, secrets generated once into DATA_DIR with a warning;
 - production (PANELRELAY_PRODUCTION=true): refuses to start without SECRET_KEY, FERNET_KEYS,
-  INDEX_KEY and ALLOWED_HOSTS, and turns on HTTPS-only cookies and HSTS.
+  INDEX_KEY, ALLOWED_HOSTS and an https SITE_URL, or with DEBUG on or a '*' host, and turns on
+  HTTPS-only cookies and HSTS.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from panelrelay.env import (
     database_from_url,
     env_bool,
+    env_fernet_keys,
     env_int,
     env_list,
     env_str,
@@ -28,12 +30,20 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "data")))
 PRODUCTION = env_bool("PANELRELAY_PRODUCTION", False)
 DEBUG = env_bool("DEBUG", False)
+if PRODUCTION and DEBUG:
+    # Django's error pages would show settings, code and request data to anyone.
+    raise ImproperlyConfigured("DEBUG: must be false when PANELRELAY_PRODUCTION=true")
 TESTING = "pytest" in sys.modules
 
 # ----- secrets ------------------------------------------------------------------
 _secret_key = env_str("SECRET_KEY")
-_fernet_keys = env_list("FERNET_KEYS", [])
+_fernet_keys = env_fernet_keys("FERNET_KEYS")
 _index_key = env_str("INDEX_KEY")
+if _index_key is not None and len(_index_key) < 16:
+    raise ImproperlyConfigured(
+        f"INDEX_KEY: must be at least 16 characters of random text, got {len(_index_key)}; "
+        'make one with python -c "import secrets; print(secrets.token_urlsafe(32))"'
+    )
 if PRODUCTION:
     missing = [
         n for n, v in (("SECRET_KEY", _secret_key), ("FERNET_KEYS", _fernet_keys), ("INDEX_KEY", _index_key)) if not v
@@ -58,8 +68,14 @@ INDEX_KEY = _index_key
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("production mode needs ALLOWED_HOSTS, e.g. ALLOWED_HOSTS=relay.example.com")
+if PRODUCTION and any("*" in host for host in ALLOWED_HOSTS):
+    # Any Host header would be accepted, and Django builds absolute links (password reset) from it.
+    raise ImproperlyConfigured("ALLOWED_HOSTS: '*' is not allowed in production; list the site's host names")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000")
+if PRODUCTION and not SITE_URL.lower().startswith("https://"):
+    # Links in emails and the Telegram webhook must not travel or land on plain HTTP.
+    raise ImproperlyConfigured(f"SITE_URL: production mode needs an https:// URL, got {SITE_URL!r}")
 SITE_NAME = env_str("SITE_NAME", "PanelRelay")
 
 INSTALLED_APPS = [

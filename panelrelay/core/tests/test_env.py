@@ -103,16 +103,58 @@ def test_embedded_mode_generates_secrets_once_with_a_warning(tmp_path) -> None:
     assert (tmp_path / "secrets.json").read_text() == content
 
 
+def production(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    """A complete production environment, with some variables replaced."""
+    values = {
+        "PANELRELAY_PRODUCTION": "true",
+        "DATA_DIR": str(tmp_path),
+        "SECRET_KEY": "x" * 20 + "-production-secret-key-with-enough-entropy-1234567890",
+        "FERNET_KEYS": Fernet.generate_key().decode(),
+        "INDEX_KEY": "index-key-for-the-test",
+        "ALLOWED_HOSTS": "relay.example",
+        "SITE_URL": "https://relay.example",
+    }
+    values.update(overrides)
+    return values
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"DEBUG": "true"}, "DEBUG: must be false when PANELRELAY_PRODUCTION=true"),
+        ({"FERNET_KEYS": "not-a-key"}, "FERNET_KEYS: entry 1 of 1 is not a Fernet key"),
+        ({"FERNET_KEYS": Fernet.generate_key().decode() + ",short"}, "FERNET_KEYS: entry 2 of 2 is not a Fernet key"),
+        ({"INDEX_KEY": "short"}, "INDEX_KEY: must be at least 16 characters"),
+        ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS: '*' is not allowed in production"),
+        ({"ALLOWED_HOSTS": "relay.example,*"}, "ALLOWED_HOSTS: '*' is not allowed in production"),
+        ({"SITE_URL": "http://relay.example"}, "SITE_URL: production mode needs an https:// URL"),
+    ],
+)
+def test_production_refuses_an_unsafe_setting_naming_the_variable(tmp_path, overrides, message) -> None:
+    r = run_django(production(tmp_path, **overrides), "check")
+    assert r.returncode != 0
+    assert message in r.stderr
+    secrets = overrides.get("FERNET_KEYS", "").split(",")[1:] + [overrides.get("INDEX_KEY", "")]
+    assert not any(secret and secret in r.stderr for secret in secrets)  # a secret is never echoed
+
+
+def test_production_needs_a_site_url(tmp_path) -> None:
+    values = production(tmp_path)
+    del values["SITE_URL"]
+    r = run_django(values, "check")
+    assert r.returncode != 0
+    assert "SITE_URL: production mode needs an https:// URL" in r.stderr
+
+
+def test_a_malformed_fernet_key_stops_embedded_mode_too(tmp_path) -> None:
+    r = run_django({"DATA_DIR": str(tmp_path), "FERNET_KEYS": "not-a-key"}, "check")
+    assert r.returncode != 0
+    assert "FERNET_KEYS: entry 1 of 1 is not a Fernet key" in r.stderr
+
+
 def test_check_deploy_is_clean_in_production(tmp_path) -> None:
     r = run_django(
-        {
-            "PANELRELAY_PRODUCTION": "true",
-            "DATA_DIR": str(tmp_path),
-            "SECRET_KEY": "x" * 20 + "-production-secret-key-with-enough-entropy-1234567890",
-            "FERNET_KEYS": Fernet.generate_key().decode(),
-            "INDEX_KEY": "index-key-for-the-test",
-            "ALLOWED_HOSTS": "relay.example",
-        },
+        production(tmp_path),
         "check",
         "--deploy",
         "--fail-level",
