@@ -14,7 +14,14 @@ from datetime import datetime
 from django.utils import timezone
 
 from panelrelay.panels import providers as registry
-from panelrelay.panels.adapters.base import MANUAL, STATUS_LABELS, ConnectionReport, PanelError, PanelOrder
+from panelrelay.panels.adapters.base import (
+    MANUAL,
+    STATUS_LABELS,
+    ConnectionReport,
+    PanelAdapter,
+    PanelError,
+    PanelOrder,
+)
 from panelrelay.panels.models import Panel, Provider
 
 log = logging.getLogger("panelrelay.panels")
@@ -48,9 +55,19 @@ class SyncResult:
     providers_seen: int
     new_providers: int
     manual_orders: int
+    provider_list_offered: bool = True  # False: the API has a provider list but this panel lacks it
+
+    @property
+    def nothing_to_sync(self) -> bool:
+        return not self.orders_scanned and not self.provider_list_offered
 
     @property
     def message(self) -> str:
+        if self.nothing_to_sync:
+            return (
+                "Nothing to sync: this panel does not offer a provider list (getProviders) and its API cannot "
+                "list recent orders. Providers are added as their orders are forwarded or found with Find order."
+            )
         if not self.orders_scanned and not self.providers_seen:
             return "The panel returned no orders yet: nothing to learn providers from."
         new = f" ({self.new_providers} new)" if self.new_providers else ""
@@ -96,7 +113,7 @@ def sync_providers(panel: Panel, limit: int = 1000) -> SyncResult:
     adapter = panel.adapter()
     try:
         orders = adapter.recent_orders(limit)
-        listed = adapter.provider_domains()
+        listed, offered = _listed_domains(adapter)
         before = Provider.objects.filter(workspace_id=panel.workspace_id).count()
         matched = registry.match(panel, orders)
         extra = registry.register_domains(panel, listed) if listed else []
@@ -109,9 +126,20 @@ def sync_providers(panel: Panel, limit: int = 1000) -> SyncResult:
         providers_seen=len(seen),
         new_providers=max(Provider.objects.filter(workspace_id=panel.workspace_id).count() - before, 0),
         manual_orders=sum(1 for o in orders if o.mode == MANUAL),
+        provider_list_offered=offered,
     )
     _note_sync(panel, result.message)
     return result
+
+
+def _listed_domains(adapter: PanelAdapter) -> tuple[list[str], bool]:
+    """The panel's own provider list, and whether it has one: a missing list is not a failure."""
+    try:
+        return adapter.provider_domains(), True
+    except PanelError as exc:
+        if exc.kind != "unsupported":
+            raise
+        return [], False
 
 
 def _note_sync(panel: Panel, message: str) -> None:
@@ -128,7 +156,7 @@ def check_connection(panel: Panel) -> ConnectionReport:
         report = ConnectionReport(
             reachable=False, key_accepted=False, capabilities=[], round_trip_ms=None, message=str(exc)
         )
-    panel.last_checked, panel.check_ok = timezone.now(), report.reachable and report.key_accepted
+    panel.last_checked, panel.check_ok = timezone.now(), bool(report.reachable and report.key_accepted)
     panel.check_message = report.message[:300]
     Panel.objects.filter(pk=panel.pk).update(
         last_checked=panel.last_checked, check_ok=panel.check_ok, check_message=panel.check_message

@@ -81,12 +81,13 @@ class Capability:
     name: str  # e.g. "Order by id", "Many orders at once", "Tickets"
     ok: bool
     detail: str = ""
+    offered: bool = True  # False: the panel does not have it at all (an optional feature, not a fault)
 
 
 @dataclass
 class ConnectionReport:
     reachable: bool
-    key_accepted: bool
+    key_accepted: bool | None  # None: the panel answered before the key was judged (not checked)
     capabilities: list[Capability]
     round_trip_ms: int | None
     message: str  # one plain sentence for the owner

@@ -16,7 +16,14 @@ from typing import Any
 
 from panelrelay.core import http, ratelimit
 from panelrelay.panels.adapters import base
-from panelrelay.panels.adapters.base import Capability, PanelError, PanelOrder, PanelTicket, TicketMessage
+from panelrelay.panels.adapters.base import (
+    Capability,
+    ConnectionReport,
+    PanelError,
+    PanelOrder,
+    PanelTicket,
+    TicketMessage,
+)
 
 # The documented limit is 5 requests/s per panel (facts §2): one call every 0.2 s. We space calls
 # by 0.22 s: a slot is taken a few milliseconds before the request reaches the panel, and that
@@ -305,12 +312,38 @@ def clean_ids(ids: list[str]) -> list[str]:
 
 
 def probe(name: str, call: Callable[[], object]) -> Capability:
-    """Try one capability for Test connection: works, or the reason in plain words."""
+    """Try one capability for Test connection: works, not offered by this panel, or what failed."""
     try:
         call()
     except PanelError as exc:
+        if exc.kind == "unsupported":
+            return Capability(name, False, "not offered by this panel", offered=False)
         return Capability(name, False, str(exc).split(": ", 1)[-1])
     return Capability(name, True)
+
+
+def failed_report(exc: PanelError) -> ConnectionReport:
+    """The call that judges the key failed. Only the panel saying so makes the key bad: a web page,
+    a timeout or a missing action says nothing about the key, so it stays "not checked" (None)."""
+    return ConnectionReport(
+        reachable=exc.kind not in ("unreachable", "timeout"),
+        key_accepted=False if exc.kind == "auth" else None,
+        capabilities=[],
+        round_trip_ms=None,
+        message=str(exc),
+    )
+
+
+def connected_report(elapsed_ms: int | None, capabilities: list[Capability]) -> ConnectionReport:
+    """The key works; optional capabilities the panel lacks are named as such, never as faults."""
+    working = ", ".join(c.name.lower() for c in capabilities if c.ok) or "nothing beyond the key check"
+    connected = "Connected" if elapsed_ms is None else f"Connected in {elapsed_ms} ms"
+    message = f"{connected}; the API key works. Working: {working}."
+    if missing := [c.name.lower() for c in capabilities if not c.offered]:
+        message += f" Not offered: {', '.join(missing)}."
+    return ConnectionReport(
+        reachable=True, key_accepted=True, capabilities=capabilities, round_trip_ms=elapsed_ms, message=message
+    )
 
 
 def chunks(items: list[str], size: int) -> list[list[str]]:

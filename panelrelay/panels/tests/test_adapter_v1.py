@@ -52,7 +52,8 @@ def test_bad_auth_and_bad_action_are_clear(fake: FakePanel, make_adapter) -> Non
     fake.inject("status", status=200, body={"error": "bad_action"})
     with pytest.raises(PanelError) as err:
         make_adapter("pp_v1").get_orders(["1"])
-    assert err.value.kind == "api_error" and "v2 API kind" in str(err.value)
+    assert err.value.kind == "unsupported" and not err.value.temporary
+    assert "does not offer the v1 action “getOrders-by-id” (bad_action); try the v2 API kind" in str(err.value)
 
 
 def test_it_lists_the_panels_providers_but_no_recent_orders(fake: FakePanel, make_adapter) -> None:

@@ -50,11 +50,61 @@ def test_a_missing_capability_is_reported_with_its_reason(fake: FakePanel, make_
     assert "Working: order by id, many orders at once." in report.message
 
 
-def test_v1_reports_no_tickets(fake: FakePanel, make_adapter) -> None:
+def test_an_html_page_says_nothing_about_the_key(fake: FakePanel, make_adapter) -> None:
+    fake.inject("html")
+    report = make_adapter().test_connection()
+    assert report.reachable and report.key_accepted is None and "web page" in report.message
+
+
+def capabilities(report) -> list[tuple[str, bool, bool]]:
+    return [(c.name, c.ok, c.offered) for c in report.capabilities]
+
+
+def test_v1_reports_its_capabilities_and_no_tickets(fake: FakePanel, make_adapter) -> None:
     report = make_adapter("pp_v1").test_connection()
     assert report.reachable and report.key_accepted
-    assert [(c.name, c.ok) for c in report.capabilities] == [
-        ("Order by id", True),
-        ("Many orders at once", True),
-        ("Tickets", False),
+    assert capabilities(report) == [
+        ("Order by id", True, True),
+        ("Many orders at once", True, True),
+        ("Provider list", True, True),
+        ("Tickets", False, False),
     ]
+    assert report.message.endswith("Working: order by id, many orders at once, provider list. Not offered: tickets.")
+
+
+def test_a_v1_panel_without_get_providers_works_and_names_the_list_as_not_offered(
+    fake: FakePanel, make_adapter
+) -> None:
+    fake.V1_ACTIONS = {"getOrders-by-id": "v1_orders_by_id"}  # this panel answers bad_action to the rest
+    report = make_adapter("pp_v1").test_connection()
+    assert report.reachable and report.key_accepted is True and report.round_trip_ms is not None
+    assert capabilities(report) == [
+        ("Order by id", True, True),
+        ("Many orders at once", True, True),
+        ("Provider list", False, False),
+        ("Tickets", False, False),
+    ]
+    assert report.capabilities[2].detail == "not offered by this panel"
+    assert "the API key works" in report.message and "Not offered: provider list, tickets." in report.message
+    assert "bad_action" not in report.message
+
+
+def test_v1_judges_the_key_by_get_orders_by_id(fake: FakePanel, make_adapter) -> None:
+    report = make_adapter("pp_v1", key="wrong-key-123456").test_connection()
+    assert report.reachable and report.key_accepted is False and "bad_auth" in report.message
+    assert fake.stats()["v1_orders_by_id"] == 1 and fake.stats()["v1_providers"] == 0
+
+
+def test_v1_order_not_found_is_a_normal_answer(fake: FakePanel, make_adapter) -> None:
+    fake.inject("status", status=200, body={"error": "Order not found"})
+    report = make_adapter("pp_v1").test_connection()
+    assert report.reachable and report.key_accepted is True and "the API key works" in report.message
+
+
+def test_a_v1_panel_without_get_orders_by_id_is_not_working_but_the_key_is_not_blamed(
+    fake: FakePanel, make_adapter
+) -> None:
+    fake.V1_ACTIONS = {"getProviders": "v1_providers"}
+    report = make_adapter("pp_v1").test_connection()
+    assert report.reachable and report.key_accepted is None and report.capabilities == []
+    assert "does not offer the v1 action “getOrders-by-id” (bad_action); try the v2 API kind" in report.message

@@ -131,6 +131,26 @@ class PanelsPageTestCase(PanelTestCase):
         r = self.client.post(f"/panels/{self.panel.code}/sync/", **HX)
         self.assertContains(r, "web page instead of API data")
 
+    def test_a_v1_panel_without_get_providers_is_working_and_says_what_it_lacks(self) -> None:
+        self.fake.V1_ACTIONS = {"getOrders-by-id": "v1_orders_by_id"}  # bad_action for the rest
+        panel = self.make_panel("Rental", kind="pp_v1")
+        self.login(self.alice)
+        r = self.client.post(f"/panels/{panel.code}/test/", **HX)
+        self.assertContains(r, "Working</span>", html=False)
+        self.assertContains(r, "API key: <strong>accepted</strong>", html=False)
+        self.assertContains(r, "Order by id: <strong>works</strong>", html=False)
+        self.assertContains(r, 'Provider list: <span class="text-body-secondary">not offered by this panel</span>')
+        self.assertContains(r, 'Tickets: <span class="text-body-secondary">not offered by the v1 API</span>')
+        self.assertNotContains(r, "not accepted")
+        self.assertNotContains(r, "bad_action")
+        panel.refresh_from_db()
+        self.assertTrue(panel.check_ok)
+        r = self.client.post(f"/panels/{panel.code}/sync/", **HX)
+        self.assertContains(r, "Nothing to sync</span>", html=False)
+        self.assertContains(r, "this panel does not offer a provider list")
+        self.assertNotContains(r, "Failed")
+        self.assertNotContains(r, "bad_action")
+
     def test_staff_need_the_panels_toggle(self) -> None:
         self.login(self.bob)
         for url in ("/panels/", "/panels/add/", f"/panels/{self.panel.code}/edit/"):

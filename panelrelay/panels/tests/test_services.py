@@ -80,6 +80,17 @@ def test_sync_on_v1_uses_the_panels_provider_list(fake: FakePanel, make_panel) -
     assert panel.providers.count() == 2
 
 
+def test_sync_on_a_v1_panel_without_a_provider_list_says_so_instead_of_failing(fake: FakePanel, make_panel) -> None:
+    fake.V1_ACTIONS = {"getOrders-by-id": "v1_orders_by_id"}
+    fake.add_order(1, provider="one.example")
+    panel = make_panel(kind="pp_v1", name="Rental")
+    result = services.sync_providers(panel)
+    assert result.nothing_to_sync and (result.orders_scanned, result.providers_seen) == (0, 0)
+    assert result.message.startswith("Nothing to sync: this panel does not offer a provider list (getProviders)")
+    panel.refresh_from_db()
+    assert panel.sync_message == result.message
+
+
 def test_a_failed_sync_is_noted_on_the_panel(fake: FakePanel, panel: Panel) -> None:
     fake.inject("empty")
     with pytest.raises(PanelError):

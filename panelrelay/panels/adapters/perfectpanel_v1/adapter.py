@@ -2,7 +2,9 @@
 
 Seen in real use (facts §2, S6): `action=getOrders-by-id&orders=1,2` answers
 `{"status": "success", "orders": [...]}`; errors are `{"error": "bad_auth"}` / `bad_action`.
-`getProviders` lists the panel's provider domains. v1 has no recent-orders list and no tickets.
+That action is the one we need and the one that judges the key. `getProviders` (the panel's
+provider domains) is listed by one client only and some v1 panels answer it with `bad_action`:
+it is optional. v1 has no recent-orders list and no tickets.
 We POST the parameters so the key never lands in a proxy's access log as part of a URL.
 """
 
@@ -11,12 +13,18 @@ from __future__ import annotations
 from typing import Any
 
 from panelrelay.panels.adapters.base import Capability, ConnectionReport, PanelAdapter, PanelError, PanelOrder
-from panelrelay.panels.adapters.common import PanelClient, api_error, chunks, clean_ids, parse_order, probe
+from panelrelay.panels.adapters.common import (
+    PanelClient,
+    api_error,
+    chunks,
+    clean_ids,
+    connected_report,
+    failed_report,
+    parse_order,
+    probe,
+)
 
-_ERRORS = {
-    "bad_auth": "the API key was not accepted (bad_auth)",
-    "bad_action": "this panel does not offer that v1 action (bad_action); try the v2 API kind",
-}
+ORDERS_ACTION = "getOrders-by-id"  # the action every v1 panel seen in use offers
 
 
 class PerfectPanelV1(PanelAdapter):
@@ -36,11 +44,16 @@ class PerfectPanelV1(PanelAdapter):
         if not isinstance(body, dict):
             raise self.client.error("the panel's answer has an unexpected shape", kind="bad_response", temporary=True)
         error = body.get("error")
+        if error == "bad_auth":
+            raise self.client.error("the API key was not accepted (bad_auth)", kind="auth", temporary=False)
+        if error == "bad_action":
+            hint = "; try the v2 API kind" if action == ORDERS_ACTION else ""
+            raise self.client.error(
+                f"this panel does not offer the v1 action “{action}” (bad_action){hint}",
+                kind="unsupported",
+                temporary=False,
+            )
         if error:
-            code = str(error)
-            if code in _ERRORS:
-                kind = "auth" if code == "bad_auth" else "api_error"
-                raise self.client.error(_ERRORS[code], kind=kind, temporary=False)
             raise api_error(self.client, error)
         return body, elapsed
 
@@ -57,7 +70,7 @@ class PerfectPanelV1(PanelAdapter):
     def get_orders(self, ids: list[str]) -> dict[str, PanelOrder]:
         found: dict[str, PanelOrder] = {}
         for batch in chunks(clean_ids(ids), self.batch_size):
-            body, _ms = self._action("getOrders-by-id", orders=",".join(batch))
+            body, _ms = self._action(ORDERS_ACTION, orders=",".join(batch))
             for raw in self._list(body, "orders"):
                 order = parse_order(raw)
                 if order and order.id in batch:
@@ -77,20 +90,19 @@ class PerfectPanelV1(PanelAdapter):
         return [str(name).strip() for name in names if name and str(name).strip()]
 
     def test_connection(self) -> ConnectionReport:
+        # The key is judged by the action we depend on: any normal answer means panel and key
+        # work, "order not found" included (order 1 may well not exist). Every other action is
+        # an optional capability.
         try:
-            _body, elapsed = self._action("getProviders")
+            body, elapsed = self._action(ORDERS_ACTION, orders="1")
         except PanelError as exc:
-            return ConnectionReport(exc.kind not in ("unreachable", "timeout"), False, [], None, str(exc))
+            if exc.kind != "not_found":
+                return failed_report(exc)
+            body, elapsed = {"orders": []}, None
         capabilities = [
-            probe("Order by id", lambda: self.get_orders(["1"])),
+            probe("Order by id", lambda: self._list(body, "orders")),
             probe("Many orders at once", lambda: self.get_orders(["1", "2"])),
-            Capability("Tickets", False, "the v1 API has no tickets"),
+            probe("Provider list", lambda: self._list(self._action("getProviders")[0], "providers")),
+            Capability("Tickets", False, "not offered by the v1 API", offered=False),
         ]
-        working = ", ".join(c.name.lower() for c in capabilities if c.ok) or "nothing beyond the key check"
-        return ConnectionReport(
-            reachable=True,
-            key_accepted=True,
-            capabilities=capabilities,
-            round_trip_ms=elapsed,
-            message=f"Connected in {elapsed} ms; the API key works. Working: {working}.",
-        )
+        return connected_report(elapsed, capabilities)

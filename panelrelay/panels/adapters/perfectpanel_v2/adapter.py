@@ -22,6 +22,8 @@ from panelrelay.panels.adapters.common import (
     api_error,
     chunks,
     clean_ids,
+    connected_report,
+    failed_report,
     parse_order,
     parse_ticket,
     probe,
@@ -143,29 +145,11 @@ class PerfectPanelV2(PanelAdapter):
             body, elapsed = self._get("/orders", {"sort": "date-desc", "limit": 1})
             newest = [o for o in map(parse_order, self._items(body)) if o]
         except PanelError as exc:
-            return _failed_report(exc)
+            return failed_report(exc)
         sample = newest[0].id if newest else "1"
         capabilities = [
             probe("Order by id", lambda: self.get_order(sample)),
             probe("Many orders at once", lambda: self.get_orders([sample, str(max(int(sample) - 1, 1))])),
             probe("Tickets", lambda: self._items(self._get("/tickets", {"limit": 1})[0])),
         ]
-        working = ", ".join(c.name.lower() for c in capabilities if c.ok) or "nothing beyond the key check"
-        return ConnectionReport(
-            reachable=True,
-            key_accepted=True,
-            capabilities=capabilities,
-            round_trip_ms=elapsed,
-            message=f"Connected in {elapsed} ms; the API key works. Working: {working}.",
-        )
-
-
-def _failed_report(exc: PanelError) -> ConnectionReport:
-    """A failed first call: the panel answered (or not), and the key is not known to work."""
-    return ConnectionReport(
-        reachable=exc.kind not in ("unreachable", "timeout"),
-        key_accepted=False,
-        capabilities=[],
-        round_trip_ms=None,
-        message=str(exc),
-    )
+        return connected_report(elapsed, capabilities)
