@@ -18,13 +18,14 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from panelrelay.core import faults
 from panelrelay.forwarding import text
 from panelrelay.forwarding.models import Command, ForwardingSettings, Message, MessageTemplate, Request, RequestOrder
 from panelrelay.intake.guarantee import refill_allowed
 from panelrelay.panels.adapters.base import MANUAL, PanelError
 from panelrelay.routing.resolve import Router
 from panelrelay.worker.queue import backoff, enqueue
-from panelrelay.worker.registry import Retry
+from panelrelay.worker.registry import Retry, stop_requested
 
 if TYPE_CHECKING:
     from panelrelay.panels.services import ResolvedOrder
@@ -48,6 +49,8 @@ def process_request(request: Request) -> None:
         else:
             decider = Decider(request)
             for start in range(0, len(pending), CHUNK):
+                if start and stop_requested():  # a deploy: the next worker carries on from here
+                    raise Retry(0, "the worker is stopping; the remaining orders are looked up next")
                 decider.lookup_chunk(panel, pending[start : start + CHUNK])
     if request.batch:  # a ticket poll's requests are assembled together (assemble_batch)
         enqueue("forwarding.assemble_batch", {"batch": request.batch}, workspace=request.workspace,
@@ -258,25 +261,51 @@ def _write_messages(destination: Destination, slug: str, orders: list[RequestOrd
     note = " / ".join(notes)
     lines = [text.Line(o.id, o.panel_order_id, o.external_id) for o in orders]
     parts = text.pack(template, word, lines, note, options.include_panel_ids, max_length(destination))
+    faults.point("forwarding.before_assign")
     messages = []
     for number, part in enumerate(parts, start=1):
         with transaction.atomic():
-            body = text.render(template, word, part, note, options.include_panel_ids)
-            message = Message.objects.create(
-                workspace=workspace,
-                destination=destination,
-                destination_label=str(destination)[:120],
-                command_slug=slug,
-                text=body,
-                part=number,
-                parts=len(parts),
-            )
-            RequestOrder.objects.filter(id__in=[line.order_pk for line in part]).update(
-                message=message, reason=f"in message to {destination}", updated=timezone.now()
-            )
+            claimed = _claim_into_message(destination, slug, part, len(parts), number)
+            if claimed is None:
+                continue
+            message, got = claimed
+            message.text = text.render(template, word, got, note, options.include_panel_ids)
+            Message.objects.filter(pk=message.pk).update(text=message.text)
             enqueue("forwarding.deliver", {"message": message.id}, workspace=workspace, key=f"deliver:{message.id}")
         messages.append(message)
     return messages
+
+
+def _claim_into_message(
+    destination: Destination, slug: str, part: list[text.Line], parts: int, number: int
+) -> tuple[Message, list[text.Line]] | None:
+    """Create a message and move the part's orders into it, only those that are in no message yet.
+
+    The conditional UPDATE is what makes two runs of the same job at once harmless: an order
+    already taken by the other run is not matched (on PostgreSQL the second UPDATE waits for the
+    first transaction and re-checks `message IS NULL`; SQLite runs one writer at a time). The
+    caller writes the text from the orders the message really got, in the same transaction; a
+    message that got none is rolled back, so no order is ever in two messages.
+    """
+    with transaction.atomic():
+        message = Message.objects.create(
+            workspace=destination.workspace,
+            destination=destination,
+            destination_label=str(destination)[:120],
+            command_slug=slug,
+            text="",
+            part=number,
+            parts=parts,
+        )
+        wanted = [line.order_pk for line in part]
+        taken = RequestOrder.objects.filter(id__in=wanted, message__isnull=True, state=RequestOrder.QUEUED).update(
+            message=message, reason=f"in message to {destination}", updated=timezone.now()
+        )
+        if not taken:
+            transaction.set_rollback(True)
+            return None
+        mine = set(RequestOrder.objects.filter(message=message).values_list("id", flat=True))
+        return message, [line for line in part if line.order_pk in mine]
 
 
 def _template(destination: Destination, command: Command | None) -> str:

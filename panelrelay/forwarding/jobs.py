@@ -7,6 +7,7 @@ from panelrelay.forwarding.delivery import deliver_message
 from panelrelay.forwarding.engine import assemble_batch, finish_requests, process_request
 from panelrelay.forwarding.models import Message, Request, RequestOrder
 from panelrelay.worker.models import Job
+from panelrelay.worker.queue import renew
 from panelrelay.worker.registry import Retry, handler
 
 
@@ -36,5 +37,7 @@ def assemble_batch_job(job: Job) -> None:
 @handler("forwarding.deliver")
 def deliver(job: Job) -> None:
     message = Message.objects.select_related("destination", "workspace").filter(pk=job.payload["message"]).first()
-    if message is not None:
-        deliver_message(message)
+    if message is None:
+        return
+    # Claimed by a worker: send only while its lease holds. Run directly (tests): no lease to check.
+    deliver_message(message, still_ours=(lambda: renew(job.pk, job.locked_by)) if job.locked_by else None)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -90,8 +91,60 @@ def _finish(job: Job, worker_id: str, **fields: Any) -> bool:
     return bool(Job.objects.filter(pk=job.pk, locked_by=worker_id, state=Job.RUNNING).update(**fields))
 
 
+def renew(job_id: int, worker_id: str) -> bool:
+    """Push the lease of a job this worker is running further out; False if it is not ours any more."""
+    until = timezone.now() + timedelta(seconds=settings.WORKER_LEASE_SECONDS)
+    return bool(Job.objects.filter(pk=job_id, locked_by=worker_id, state=Job.RUNNING).update(locked_until=until))
+
+
+class LeaseKeeper:
+    """Renews a running job's lease from a thread of its own while the handler works.
+
+    A lease only says "this worker is alive and on it": a handler that legitimately runs longer
+    than WORKER_LEASE_SECONDS (10,000 ids on a slow panel) must not be claimed by a second worker
+    meanwhile. A worker that dies stops renewing, so its job is still claimed again after one lease.
+    """
+
+    def __init__(self, job_id: int, worker_id: str) -> None:
+        self.job_id, self.worker_id = job_id, worker_id
+        self.every = max(settings.WORKER_LEASE_SECONDS / 3, 0.05)
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> LeaseKeeper:
+        # Inside a test's transaction the job row is invisible to another connection: nothing to renew.
+        if not connection.in_atomic_block:
+            self._thread = threading.Thread(target=self._run, name=f"lease-{self.job_id}", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.every):
+                try:
+                    if not renew(self.job_id, self.worker_id):
+                        self.lost = True
+                        log.warning("job #%s: lease lost to another worker while running", self.job_id)
+                        return
+                except Exception:  # a locked SQLite file, a dropped connection: try again next time
+                    log.warning("job #%s: could not renew the lease", self.job_id, exc_info=True)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+
 def run_job(job: Job, worker_id: str) -> bool:
-    """Run one claimed job; never raises. Returns True when it succeeded."""
+    """Run one claimed job, keeping its lease while it runs; never raises. True when it succeeded."""
+    with LeaseKeeper(job.pk, worker_id):
+        return _run_job(job, worker_id)
+
+
+def _run_job(job: Job, worker_id: str) -> bool:
     handler = HANDLERS.get(job.kind)
     started = time.monotonic()
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -11,6 +12,13 @@ if TYPE_CHECKING:
 
 HANDLERS: dict[str, Callable[[Job], None]] = {}
 PERIODIC: dict[str, Periodic] = {}
+# Set when this worker process was asked to stop (SIGTERM, Ctrl-C, a deploy): a long handler
+# checks it between its steps and re-queues the rest (Retry) instead of holding the stop up.
+STOPPING = threading.Event()
+
+
+def stop_requested() -> bool:
+    return STOPPING.is_set()
 
 
 @dataclass

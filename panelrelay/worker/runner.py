@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from panelrelay.worker.models import Heartbeat
 from panelrelay.worker.queue import claim, run_job, schedule_periodic
+from panelrelay.worker.registry import STOPPING
 
 log = logging.getLogger("panelrelay.worker")
 HEARTBEAT_EVERY = 5.0
@@ -33,8 +34,9 @@ class Worker:
 
     def install_signal_handlers(self) -> None:
         def stop(signum: int, _frame: object) -> None:
-            log.info("worker %s: %s received, finishing the current job", self.id, signal.Signals(signum).name)
+            log.info("worker %s: %s received, finishing the current step", self.id, signal.Signals(signum).name)
             self.stopping.set()
+            STOPPING.set()  # a send in flight completes and is recorded; long jobs yield after their step
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)

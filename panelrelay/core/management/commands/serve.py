@@ -10,6 +10,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+# A worker asked to stop finishes its current step (one send and its record, one panel lookup);
+# a send can take a gateway's full timeout, so give it well over that before killing anything.
+STOP_WAIT = 60
+
 
 class Command(BaseCommand):
     help = "Run the web server and a worker together (what `make run` starts)."
@@ -39,7 +43,7 @@ class Command(BaseCommand):
             stop()
             for proc in procs:
                 try:
-                    proc.wait(timeout=15)
+                    proc.wait(timeout=STOP_WAIT)
                 except subprocess.TimeoutExpired:
                     proc.kill()
         codes = [proc.returncode for proc in procs]

@@ -1,0 +1,91 @@
+"""Two runs of the same engine job at once (a lease that ran out, a retry) send each order once.
+
+The race is made on purpose: both runs stop at the fault point `forwarding.before_assign`, after
+each has read the same unassigned orders and before either writes a message, and go on together.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connections
+from django.db.models import Count
+
+from panelrelay.accounts.models import Workspace
+from panelrelay.core import faults
+from panelrelay.forwarding import scenario
+from panelrelay.forwarding.engine import Decider, assemble_messages, process_request
+from panelrelay.forwarding.intake import create_request
+from panelrelay.forwarding.models import Command, Message, Request, RequestOrder
+from panelrelay.worker.models import Job
+
+GROUPS = (-1001, -1002, -1003)
+
+
+@pytest.fixture
+def request_of_300(fake_panel, fake_telegram):
+    ws = Workspace.objects.create(name="twice")
+    panel = scenario.panel(ws, fake_panel.url)
+    tg = scenario.telegram(ws, fake_telegram.url)
+    for n, chat in enumerate(GROUPS):
+        fake_telegram.add_chat(chat, type="supergroup", title=f"group {n}")
+        dest = scenario.destination(tg, f"G{n}", "tg_group", str(chat))
+        scenario.route(scenario.provider(ws, f"prov{n}.example", f"P{n}"), dest)
+    for i in range(300):
+        fake_panel.add_order(id=70000 + i, provider=f"prov{i % 3}.example", external_id=str(8_100_000 + i))
+    return create_request(ws, panel, Command.for_workspace(ws)[0], [str(70000 + i) for i in range(300)])
+
+
+def run_twice_at_once(target, request: Request) -> list[BaseException]:
+    barrier = threading.Barrier(2, timeout=30)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            target(Request.objects.select_related("panel", "command", "workspace").get(pk=request.pk))
+        except BaseException as exc:  # collected and asserted on below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    with faults.injected("forwarding.before_assign", barrier.wait):
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    return errors
+
+
+def assert_each_order_in_exactly_one_message(request: Request) -> None:
+    orders = RequestOrder.objects.filter(request=request)
+    assert orders.count() == 300
+    assert not orders.filter(message__isnull=True).exists(), "every order is in a message"
+    assert Message.objects.count() == len(GROUPS), "one message per group, not two"
+    per_message = dict(orders.values_list("message").annotate(n=Count("id")))
+    assert sorted(per_message.values()) == [100, 100, 100]
+    for message in Message.objects.all():
+        ids = {line for line in message.text.split("\n")[1:]}
+        assert ids == {o.external_id for o in orders.filter(message=message)}, "the text lists exactly its orders"
+    assert Job.objects.filter(kind="forwarding.deliver").count() == len(GROUPS)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_engine_run_twice_at_once_puts_each_order_in_exactly_one_message(request_of_300) -> None:
+    errors = run_twice_at_once(process_request, request_of_300)
+    assert errors == []
+    assert_each_order_in_exactly_one_message(request_of_300)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_assemblies_that_read_the_same_orders_do_not_both_take_them(request_of_300) -> None:
+    # The lookups first, so that both runs below race on assembly alone.
+    decider = Decider(request_of_300)
+    pending = list(request_of_300.orders.values_list("id", "panel_order_id"))
+    for start in range(0, 300, 100):
+        decider.lookup_chunk(request_of_300.panel, pending[start : start + 100])
+    assert request_of_300.orders.filter(state=RequestOrder.QUEUED).count() == 300
+    errors = run_twice_at_once(assemble_messages, request_of_300)
+    assert errors == []
+    assert_each_order_in_exactly_one_message(request_of_300)
