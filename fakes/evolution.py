@@ -204,6 +204,10 @@ class FakeEvolution(MessagingFake):
     def whatsapp_numbers(self, req: FakeRequest) -> Reply:
         return self._guarded(req, self._whatsapp_numbers)
 
+    @route("POST", r"/chat/findMessages/" + INSTANCE)
+    def find_messages(self, req: FakeRequest) -> Reply:
+        return self._guarded(req, self._find_messages)
+
     @route("GET", r"/instance/fetchInstances")
     def fetch_instances(self, req: FakeRequest) -> Reply:
         try:
@@ -246,6 +250,29 @@ class FakeEvolution(MessagingFake):
             }
             self.record_sent({**entry, "instance": instance.name})
         return json_reply(message, 201)
+
+    def _find_messages(self, req: FakeRequest, instance: Instance) -> Reply:
+        """POST /chat/findMessages/{instance}: v2's paged {"messages": {"records": […]}}, newest first."""
+        body = _validated(req, ())
+        where = body.get("where") if isinstance(body.get("where"), dict) else {}
+        key = where.get("key") if isinstance(where.get("key"), dict) else {}
+        with self.lock:
+            rows = [m for m in self.sent if m.get("instance") == instance.name]
+        if key.get("remoteJid"):
+            rows = [m for m in rows if m["chat_id"] == key["remoteJid"]]
+        if key.get("id"):
+            rows = [m for m in rows if m["message_id"] == key["id"]]
+        records = [
+            {"id": m["message_id"], "key": {"id": m["message_id"], "fromMe": True, "remoteJid": m["chat_id"]},
+             "pushName": "", "messageType": "conversation", "message": {"conversation": m["text"]},
+             "messageTimestamp": int(m["at"]), "instanceId": instance.id, "source": "unknown",
+             "contextInfo": None, "MessageUpdate": []}
+            for m in reversed(rows)
+        ]  # fmt: skip
+        if key.get("fromMe") is False:
+            records = []
+        page = {"total": len(records), "pages": 1 if records else 0, "currentPage": 1, "records": records[:50]}
+        return json_reply({"messages": page})
 
     def _fetch_all_groups(self, req: FakeRequest, instance: Instance) -> Reply:
         flag = req.query.get("getParticipants")

@@ -192,6 +192,7 @@ class FakeGreenAPI(MessagingFake):
             ("GET", "getstateinstance"): self._get_state,
             ("GET", "getcontacts"): self._get_contacts,
             ("GET", "getchats"): self._get_chats,
+            ("POST", "getchathistory"): self._get_chat_history,
             ("POST", "getchats"): self._get_chats,
         }
 
@@ -225,6 +226,28 @@ class FakeGreenAPI(MessagingFake):
                 }
             )
         return json_reply({"idMessage": id_message})
+
+    def _get_chat_history(self, req: FakeRequest, instance: GreenInstance) -> Reply:
+        """POST getChatHistory {"chatId", "count"=100}: the chat's messages, newest first."""
+        try:
+            body = json.loads(req.body.decode("utf-8")) if req.body else {}
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise GreenError(400, "bad request data") from None
+        chat_id = body.get("chatId") if isinstance(body, dict) else None
+        if not isinstance(chat_id, str) or not CHAT_ID.match(chat_id):
+            raise invalid("'chatId' is required")
+        count = body.get("count", 100)
+        if not isinstance(count, int) or count < 1:
+            raise invalid("'count' must be a positive integer")
+        with self.lock:
+            rows = [m for m in self.sent if m["chat_id"] == chat_id and m.get("instance") == instance.id]
+        items = [
+            {"type": "outgoing", "idMessage": m["message_id"], "timestamp": int(m["at"]),
+             "typeMessage": "textMessage", "chatId": chat_id, "textMessage": m["text"],
+             "statusMessage": "delivered" if m.get("status") == "sent" else "pending", "sendByApi": True}
+            for m in reversed(rows)
+        ]  # fmt: skip
+        return json_reply(items[:count])
 
     def _get_state(self, req: FakeRequest, instance: GreenInstance) -> Reply:
         with self.lock:

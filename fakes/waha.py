@@ -45,6 +45,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from fakes.base import FakeRequest, Reply, json_reply, route
 from fakes.messaging import MessagingFake, control, serve_main
@@ -164,6 +165,10 @@ class FakeWAHA(MessagingFake):
     def groups(self, req: FakeRequest) -> Reply:
         return self._guarded(req, self._groups)
 
+    @route("GET", r"/api/(?P<session>[^/]+)/chats/(?P<chat>[^/]+)/messages")
+    def chat_messages(self, req: FakeRequest) -> Reply:
+        return self._guarded(req, self._chat_messages)
+
     @route("GET", r"/api/(?P<session>[^/]+)/groups/count")
     def groups_count(self, req: FakeRequest) -> Reply:
         return self._guarded(req, self._groups_count)
@@ -209,6 +214,30 @@ class FakeWAHA(MessagingFake):
                 }
             )
         return json_reply(message, 201)
+
+    def _chat_messages(self, req: FakeRequest) -> Reply:
+        """GET /api/{session}/chats/{chatId}/messages: newest first, with WAHA's filter.* query."""
+        chat_id = unquote(req.params["chat"])
+        query = req.query
+        with self.lock:
+            session = self._session(req.params["session"], expected="WORKING")
+            rows = [m for m in self.sent if m["chat_id"] == chat_id and m.get("session") == session.name]
+            me = session.me_id
+        items = [
+            {"id": m["message_id"], "timestamp": int(m["at"]), "from": me, "fromMe": True, "source": "api",
+             "to": chat_id, "body": m["text"], "hasMedia": False, "ack": 2, "ackName": "DEVICE"}
+            for m in reversed(rows)
+        ]  # fmt: skip
+        if "filter.fromMe" in query:
+            wanted = query["filter.fromMe"].lower() == "true"
+            items = [i for i in items if i["fromMe"] is wanted]
+        for name, keep in (("filter.timestamp.gte", int.__ge__), ("filter.timestamp.lte", int.__le__)):
+            if name in query:
+                if not query[name].lstrip("-").isdigit():
+                    raise nest_error(400, "Bad Request", [f"{name} must be an integer number"])
+                items = [i for i in items if keep(i["timestamp"], int(query[name]))]
+        offset, limit = _count(query.get("offset"), 0), _count(query.get("limit"), 10)
+        return json_reply(items[offset : offset + limit])
 
     def _list_sessions(self, req: FakeRequest) -> Reply:
         show_all = req.query.get("all", "").lower() in ("true", "1")

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from panelrelay.core import faults
 from panelrelay.core.logscrub import scrub
 from panelrelay.forwarding.engine import finish_requests
 from panelrelay.forwarding.models import Attempt, ForwardingSettings, Message, RequestOrder
@@ -23,9 +25,20 @@ from panelrelay.worker.queue import backoff
 from panelrelay.worker.registry import Retry
 
 log = logging.getLogger("panelrelay.forwarding")
+# Where a transport cannot tell whether an interrupted send arrived (the Bot API), the resend
+# starts with this line, so the provider is never asked twice without being told.
+REPEAT_LINE = "⚠️ POSSIBLE REPEAT: a send of this message at {time} UTC was interrupted and may have arrived. If you already have these ids, ignore this one."
+NOTE_FOUND = "an interrupted send had arrived: found in the chat, not sent again"
+NOTE_NOT_FOUND = "an interrupted send had not arrived: checked the chat, sent once"
+NOTE_REPEAT = "an earlier send was interrupted by a worker stop and could not be checked: resent marked as a possible repeat, it may have arrived twice"
 
 
-def deliver_message(message: Message) -> None:
+def deliver_message(message: Message, still_ours: Callable[[], bool] | None = None) -> None:
+    """Send one message, unless its outcome is recorded already.
+
+    `still_ours` is asked right before the send: the worker checks that it still holds the job's
+    lease, so a run whose lease ran out (the job is another worker's now) never sends.
+    """
     if message.state in (Message.SENT, Message.FAILED):
         return  # a re-run after the outcome was recorded: nothing to do
     _close_interrupted(message)
@@ -37,16 +50,35 @@ def deliver_message(message: Message) -> None:
         return _fail(message, f"gave up after {options.max_age_hours} h; last error: {message.last_error or 'none'}")
     if not destination.enabled:
         return _fail(message, f"destination {destination} was turned off before sending")
-    _send(message, destination)
+    if still_ours is not None and not still_ours():
+        log.warning("message %s: the job's lease went to another worker; not sending from here", message.pk)
+        return
+    interrupted = message.attempt_rows.filter(error_kind="interrupted").order_by("started").first()
+    _send(message, destination, interrupted.started if interrupted else None)
 
 
-def _send(message: Message, destination) -> None:
-    from panelrelay.transports.services import deliver
+def _send(message: Message, destination, interrupted_at: datetime | None) -> None:
+    from panelrelay.transports.services import deliver, find_sent
 
+    text, note = message.text, ""
+    if interrupted_at is not None:
+        try:
+            # A minute of slack: the gateway's clock and ours may disagree a little.
+            found = find_sent(destination, message.text, interrupted_at - timedelta(seconds=60))
+        except TransportError:
+            stamp = interrupted_at.astimezone(UTC).strftime("%H:%M")
+            text, note = REPEAT_LINE.format(time=stamp) + "\n" + message.text, NOTE_REPEAT
+        else:
+            if found is not None:
+                Attempt.objects.create(message=message, ok=True, duration_ms=0, remote_id=found[:100],
+                                       error_kind="found", error=NOTE_FOUND)  # fmt: skip
+                return _sent(message, found, NOTE_FOUND)
+            note = NOTE_NOT_FOUND
     attempt = Attempt.objects.create(message=message)
     started = time.monotonic()
     try:
-        remote_id = deliver(destination, message.text)
+        remote_id = deliver(destination, text)
+        faults.point("forwarding.after_send")  # tests kill the worker here: sent, not recorded
     except TransportError as exc:
         if exc.local:  # our own pacing said "not yet": nothing was sent, nothing to record
             attempt.delete()
@@ -60,7 +92,7 @@ def _send(message: Message, destination) -> None:
         _failed_attempt(message, None, reason, False, None)
     else:
         _record(attempt, started, remote_id=remote_id)
-        _sent(message, remote_id)
+        _sent(message, remote_id, note)
 
 
 def _record(attempt: Attempt, started: float, error: TransportError | None = None, **fields) -> None:
@@ -75,11 +107,9 @@ def _record(attempt: Attempt, started: float, error: TransportError | None = Non
     attempt.save()
 
 
-def _sent(message: Message, remote_id: str) -> None:
+def _sent(message: Message, remote_id: str, note: str = "") -> None:
     now = timezone.now()
-    reason = f"sent to {message.destination_label}"
-    if message.attempt_rows.filter(error_kind="interrupted").exists():
-        reason += " (an earlier send was interrupted by a worker stop: it may have arrived twice)"
+    reason = f"sent to {message.destination_label}" + (f" ({note})" if note else "")
     with transaction.atomic():
         Message.objects.filter(pk=message.pk).update(
             state=Message.SENT, sent_at=now, remote_id=remote_id[:100], attempts=message.attempts + 1, last_error=""

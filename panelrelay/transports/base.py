@@ -16,6 +16,7 @@ A transport never decides what to do about a failure; it says what kind of failu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -98,6 +99,33 @@ class Transport:
     def list_chats(self) -> list[Chat]:
         """The groups the service can list for the destination picker ([] where it cannot)."""
         return []
+
+    # Whether find_sent() can read back what this connection sent (the Bot API cannot).
+    can_find_sent: bool = False
+
+    def find_sent(self, target: str, text: str, since: datetime) -> str | None:
+        """The remote id of a message with exactly this text that we sent to target at or after
+        `since`, or None when the chat has none. Used after a send was interrupted, to learn
+        whether it arrived before sending again. Raises TransportError when it cannot tell."""
+        raise TransportError(f"{self.label} cannot list what it sent", kind="unavailable")
+
+
+def same_text(a: str, b: str) -> bool:
+    """Whether a gateway's copy of a message is the text we sent (gateways may trim or use CRLF)."""
+    return _normal(a) == _normal(b)
+
+
+def _normal(text: str) -> str:
+    return "\n".join(line.rstrip() for line in str(text).replace("\r\n", "\n").strip().split("\n"))
+
+
+def epoch(value: Any) -> float | None:
+    """A Unix timestamp from a gateway (seconds, or milliseconds), or None."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number / 1000 if number > 1e11 else number
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -54,6 +55,21 @@ def deliver(destination: Destination, text: str) -> str:
         raise
     _delivered(destination)
     return remote_id
+
+
+def can_find_sent(destination: Destination) -> bool:
+    return transport_for(destination.connection).can_find_sent
+
+
+def find_sent(destination: Destination, text: str, since: datetime) -> str | None:
+    """After an interrupted send: the remote id if `text` reached the chat since `since`, None if
+    it did not. Raises TransportError when the transport cannot tell (the Bot API never can; a
+    text longer than one part cannot be matched whole), so the caller resends marked as a repeat."""
+    transport = transport_for(destination.connection)
+    parts = split_text(text, transport.max_length)
+    if not transport.can_find_sent or len(parts) > 1:
+        raise TransportError(f"{transport.label} cannot tell what it sent", kind="unavailable")
+    return transport.find_sent(destination.target, parts[0], since)
 
 
 def _send(transport: Transport, destination: Destination, text: str) -> str:

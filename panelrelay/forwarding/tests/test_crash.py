@@ -1,11 +1,13 @@
-"""Kill the worker with SIGKILL at random moments, 50 times, during a 1,000-id request.
+"""Kill the worker with SIGKILL 50 times at random moments and 5 times on purpose, during a
+1,000-id request.
 
 Worker processes run against their own database (a SQLite file, or a fresh PostgreSQL database
 when the suite runs on PostgreSQL) and the loopback fakes in this process. At the end every
-order must be final and none lost; a message may arrive twice only where a kill fell between
-the send and its record, which leaves an "interrupted" attempt behind: those are counted and
-reported, and every duplicate must be explained by one. Two workers overlap and every Bot API
-call takes 0.6 s, so kills do land in that window.
+order must be final and none lost, wherever the random kills fell. The window that matters most,
+between a send and its record, is not left to luck: the fault point `forwarding.after_send`
+kills a worker right there five times (core/faults.py, one token file per kill). The Bot API
+cannot say whether such a send arrived, so the resend must start with the "possible repeat"
+line: no message may reach the provider twice without it.
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ ROOT = Path(__file__).resolve().parents[3]
 KILLS = 50
 IDS = 1000
 PROVIDERS = 30
-# Each Bot API call takes this long, so kills often land between a send and its record.
-SEND_LATENCY = 0.6
+# Each Bot API call takes this long, so random kills also land mid-send now and then.
+SEND_LATENCY = 0.3
+FAULT_KILLS = 5  # kills right after a send and before its record, on purpose
+REPEAT = "⚠️ POSSIBLE REPEAT"
 
 SETUP = """
 import os, django
@@ -98,7 +102,12 @@ def crash_db(tmp_path):
 
 def _env(db: CrashDB, tmp_path: Path, panel: FakePanel, telegram: FakeTelegram) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    tokens = tmp_path / "fault-tokens"
+    tokens.mkdir()
+    for n in range(FAULT_KILLS):
+        (tokens / f"token-{n}").touch()
     env.update(
+        PANELRELAY_FAULT_KILL=f"forwarding.after_send:{tokens}",
         DATABASE_URL=db.url, DATA_DIR=str(tmp_path), FAKE_PANEL=panel.url, FAKE_TELEGRAM=telegram.url,
         DJANGO_SETTINGS_MODULE="panelrelay.settings", WORKER_LEASE_SECONDS="2", WORKER_IDLE_SLEEP_MS="20",
         RETRY_BASE_SECONDS="1", LOG_LEVEL="WARNING",
@@ -144,6 +153,8 @@ def test_killing_the_worker_50_times_loses_nothing(crash_db, tmp_path) -> None:
                 )[0][0]
                 if not open_orders:
                     break
+                if final.poll() is not None:  # a placed kill took it: start the next one, as systemd would
+                    final = _worker(env, KILLS + 1)
                 time.sleep(0.5)
         finally:
             final.send_signal(signal.SIGTERM)
@@ -158,10 +169,18 @@ def test_killing_the_worker_50_times_loses_nothing(crash_db, tmp_path) -> None:
     ids_seen = Counter(int(x) for text in received for x in re.findall(r"^(\d+) \(order", text, re.M))
     assert set(ids_seen) == {8_000_000 + i for i in range(IDS)}, "every external id reached Telegram"
     duplicate_messages = len(received) - messages
-    print(f"\ncrash test: {KILLS} SIGKILLs, {messages} messages, {len(received)} deliveries, "
-          f"{duplicate_messages} duplicate deliveries, {interrupted} interrupted attempts")  # fmt: skip
+    print(f"\ncrash test: {KILLS} random + {FAULT_KILLS} placed SIGKILLs, {messages} messages, {len(received)} "
+          f"deliveries, {duplicate_messages} duplicate deliveries, {interrupted} interrupted attempts")  # fmt: skip
+    assert not list((tmp_path / "fault-tokens").iterdir()), "every placed kill happened"
+    assert interrupted >= FAULT_KILLS, "each kill between a send and its record left an interrupted attempt"
     assert duplicate_messages <= interrupted, "a duplicate without a kill between send and record"
-    assert interrupted > 0, "no kill fell between a send and its record: the test missed that window"
+    # No provider is asked twice silently: beside the first, every copy says it may be a repeat.
+    unmarked = Counter(text for text in received if not text.startswith(REPEAT))
+    assert max(unmarked.values()) == 1, "a message arrived twice without the repeat line"
+    marked = [text for text in received if text.startswith(REPEAT)]
+    assert len(marked) >= FAULT_KILLS
+    sent_texts = {row[0] for row in crash_db.rows("SELECT text FROM forwarding_message WHERE state = 'sent'")}
+    assert {text.split("\n", 1)[1] if text.startswith(REPEAT) else text for text in received} == sent_texts
     # The orders of a message sent after an interrupted send tell the owner it may have arrived twice.
     told = crash_db.rows("SELECT count(*) FROM forwarding_requestorder WHERE reason LIKE '%may have arrived twice%'")
     should = crash_db.rows(

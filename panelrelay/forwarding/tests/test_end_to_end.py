@@ -181,7 +181,7 @@ def test_a_kicked_bot_fails_the_orders_with_the_reason_and_marks_the_destination
 
 def test_a_send_cut_short_by_a_dead_worker_is_sent_again_and_says_so(wired, fake_panel, fake_telegram) -> None:
     """The crash test's rare case made certain: an attempt row left open by a killed worker."""
-    from panelrelay.forwarding.delivery import deliver_message
+    from panelrelay.forwarding.delivery import NOTE_REPEAT, deliver_message
     from panelrelay.forwarding.engine import process_request
 
     ws, panel, dest = wired
@@ -194,7 +194,6 @@ def test_a_send_cut_short_by_a_dead_worker_is_sent_again_and_says_so(wired, fake
     assert list(message.attempt_rows.values_list("ok", "error_kind")) == [(False, "interrupted"), (True, "")]
     order = req.orders.get()
     assert order.state == "sent"
-    assert order.reason == (
-        "sent to TG · Backup grp (an earlier send was interrupted by a worker stop: it may have arrived twice)"
-    )
-    assert texts(fake_telegram.messages_to(-1002)) == [f"REFILL\n{EXT + 50101}"]
+    assert order.reason == f"sent to TG · Backup grp ({NOTE_REPEAT})"
+    [resent] = texts(fake_telegram.messages_to(-1002))
+    assert resent.startswith("⚠️ POSSIBLE REPEAT") and resent.endswith(f"\nREFILL\n{EXT + 50101}")

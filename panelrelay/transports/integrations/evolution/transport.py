@@ -7,12 +7,13 @@ A socket that is not open answers "Connection Closed" with 400 or 500 depending 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from panelrelay.core.http import Result
 from panelrelay.transports import pacing
-from panelrelay.transports.base import Chat, Status, Transport, TransportError
+from panelrelay.transports.base import Chat, Status, Transport, TransportError, epoch, same_text
 from panelrelay.transports.integrations.common import (
     CHECK_TIMEOUT,
     call,
@@ -57,6 +58,27 @@ class EvolutionTransport(Transport):
     def pacing(self, target: str) -> tuple[dict[str, float], float]:
         return {f"wa:{self.connection.code}": self.connection.pace_seconds}, pacing.value("PACING_WHATSAPP_JITTER")
 
+    can_find_sent = True
+
+    def find_sent(self, target: str, text: str, since: datetime) -> str | None:
+        # POST /chat/findMessages/{instance} {"where": {"key": {"remoteJid": …}}}: v2 answers
+        # {"messages": {"records": […]}}, older versions a bare list; both are read.
+        number = target.removesuffix("@c.us")  # as send() does; Evolution stores people as @s.whatsapp.net
+        jid = number if "@" in number else f"{number}@s.whatsapp.net"
+        body = self.api("POST", f"/chat/findMessages/{self.instance}", timeout=CHECK_TIMEOUT,
+                        json={"where": {"key": {"remoteJid": jid, "fromMe": True}}})  # fmt: skip
+        records = body.get("messages", body) if isinstance(body, dict) else body
+        if isinstance(records, dict):
+            records = records.get("records", [])
+        for item in records if isinstance(records, list) else []:
+            key = item.get("key") if isinstance(item, dict) else None
+            if not isinstance(key, dict) or key.get("fromMe") is False:
+                continue
+            at = epoch(item.get("messageTimestamp"))
+            if (at is None or at >= since.timestamp()) and same_text(_text_of(item.get("message")), text):
+                return str(key.get("id") or "found")
+        return None
+
     def check(self) -> Status:
         try:
             body = self.api("GET", f"/instance/connectionState/{self.instance}", timeout=CHECK_TIMEOUT)
@@ -98,6 +120,16 @@ class EvolutionTransport(Transport):
         if status == 400:
             return TransportError(f"Evolution API refused the message: {text}", kind="bad_request")
         return TransportError(f"Evolution API answered {status}: {text or 'no details'}", kind="unavailable")
+
+
+def _text_of(message: Any) -> str:
+    """The text of a Baileys message: `conversation`, or `extendedTextMessage.text`."""
+    if not isinstance(message, dict):
+        return ""
+    extended = message.get("extendedTextMessage")
+    if isinstance(extended, dict) and extended.get("text"):
+        return str(extended["text"])
+    return str(message.get("conversation") or "")
 
 
 def _messages(body: Any) -> list[Any]:

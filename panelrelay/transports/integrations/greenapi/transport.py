@@ -6,11 +6,12 @@ error message is therefore built only from `message` and the quota descriptions,
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from panelrelay.core.http import Result
 from panelrelay.transports import pacing
-from panelrelay.transports.base import Chat, Status, Transport, TransportError
+from panelrelay.transports.base import Chat, Status, Transport, TransportError, epoch, same_text
 from panelrelay.transports.integrations.common import (
     CHECK_TIMEOUT,
     call,
@@ -56,6 +57,23 @@ class GreenApiTransport(Transport):
 
     def pacing(self, target: str) -> tuple[dict[str, float], float]:
         return {f"wa:{self.connection.code}": self.connection.pace_seconds}, pacing.value("PACING_WHATSAPP_JITTER")
+
+    can_find_sent = True
+
+    def find_sent(self, target: str, text: str, since: datetime) -> str | None:
+        # getChatHistory: the chat's latest messages, newest first, `type` outgoing/incoming.
+        body = self.api("POST", "getChatHistory", timeout=CHECK_TIMEOUT, json={"chatId": target, "count": 50})
+        for item in body if isinstance(body, list) else []:
+            if not isinstance(item, dict) or item.get("type") != "outgoing":
+                continue
+            at = epoch(item.get("timestamp"))
+            words = item.get("textMessage") or item.get("text") or ""
+            extended = item.get("extendedTextMessage")
+            if not words and isinstance(extended, dict):
+                words = extended.get("text") or ""
+            if (at is None or at >= since.timestamp()) and same_text(str(words), text):
+                return str(item.get("idMessage") or "found")
+        return None
 
     def check(self) -> Status:
         try:

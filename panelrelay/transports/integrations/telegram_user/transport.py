@@ -16,13 +16,14 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from telethon import TelegramClient, errors
 from telethon.sessions import StringSession
 
 from panelrelay.transports import pacing
-from panelrelay.transports.base import Status, Transport, TransportError
+from panelrelay.transports.base import Status, Transport, TransportError, same_text
 from panelrelay.transports.models import Connection
 
 T = TypeVar("T")
@@ -127,6 +128,20 @@ class TelegramUserTransport(Transport):
 
         message = self.call(action)
         return str(getattr(message, "id", "") or "")
+
+    can_find_sent = True
+
+    def find_sent(self, target: str, text: str, since: datetime) -> str | None:
+        async def action(client: Any) -> Any:
+            return await client.get_messages(target, limit=30)
+
+        for message in self.call(action) or []:
+            when = getattr(message, "date", None)
+            if not getattr(message, "out", False) or (isinstance(when, datetime) and when < since):
+                continue
+            if same_text(str(getattr(message, "message", "") or ""), text):
+                return str(getattr(message, "id", "") or "found")
+        return None
 
     def pacing(self, target: str) -> tuple[dict[str, float], float]:
         # User accounts get banned much faster than bots: one slow lane for the whole account.

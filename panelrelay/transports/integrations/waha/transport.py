@@ -6,12 +6,13 @@ wrong, so it is `unavailable` (retry later) and the connection's status check te
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from panelrelay.core.http import Result
 from panelrelay.transports import pacing
-from panelrelay.transports.base import Chat, Status, Transport, TransportError
+from panelrelay.transports.base import Chat, Status, Transport, TransportError, epoch, same_text
 from panelrelay.transports.integrations.common import (
     CHECK_TIMEOUT,
     call,
@@ -61,6 +62,22 @@ class WahaTransport(Transport):
 
     def pacing(self, target: str) -> tuple[dict[str, float], float]:
         return {f"wa:{self.connection.code}": self.connection.pace_seconds}, pacing.value("PACING_WHATSAPP_JITTER")
+
+    can_find_sent = True
+
+    def find_sent(self, target: str, text: str, since: datetime) -> str | None:
+        # GET /api/{session}/chats/{chatId}/messages with WAHA's filter.* query (newest first).
+        path = f"/api/{quote(self.session, safe='')}/chats/{quote(target, safe='@.')}/messages"
+        params = {"limit": "50", "downloadMedia": "false", "filter.fromMe": "true",
+                  "filter.timestamp.gte": str(int(since.timestamp()))}  # fmt: skip
+        found = self.api("GET", path, timeout=CHECK_TIMEOUT, params=params)
+        for item in found if isinstance(found, list) else []:
+            if not isinstance(item, dict) or item.get("fromMe") is False:
+                continue
+            at = epoch(item.get("timestamp"))
+            if (at is None or at >= since.timestamp()) and same_text(str(item.get("body") or ""), text):
+                return message_id(item) or "found"
+        return None
 
     def check(self) -> Status:
         try:
