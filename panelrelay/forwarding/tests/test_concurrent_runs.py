@@ -89,3 +89,28 @@ def test_two_assemblies_that_read_the_same_orders_do_not_both_take_them(request_
     errors = run_twice_at_once(assemble_messages, request_of_300)
     assert errors == []
     assert_each_order_in_exactly_one_message(request_of_300)
+
+
+@pytest.mark.django_db
+def test_a_worker_asked_to_stop_yields_after_the_lookup_in_flight(request_of_300, monkeypatch) -> None:
+    """A deploy's SIGTERM arrives during the first lookup: that chunk is saved, the rest waits."""
+    from panelrelay.worker import registry
+
+    original = Decider.lookup_chunk
+
+    def lookup_then_sigterm(self, panel, chunk):
+        original(self, panel, chunk)
+        registry.STOPPING.set()
+
+    monkeypatch.setattr(Decider, "lookup_chunk", lookup_then_sigterm)
+    try:
+        with pytest.raises(registry.Retry, match="stopping"):
+            process_request(request_of_300)
+    finally:
+        registry.STOPPING.clear()
+    assert request_of_300.orders.filter(looked_up=True).count() == 100
+    assert not Message.objects.exists()
+    monkeypatch.setattr(Decider, "lookup_chunk", original)
+    process_request(request_of_300)  # the next worker carries on
+    assert request_of_300.orders.filter(looked_up=True).count() == 300
+    assert Message.objects.count() == len(GROUPS)

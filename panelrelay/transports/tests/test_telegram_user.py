@@ -63,6 +63,11 @@ class StubClient:
         self._maybe_fail("send")
         return SimpleNamespace(id=4242)
 
+    async def get_messages(self, target: str, limit: int = 20) -> Any:
+        self.calls.append(("get_messages", target, limit))
+        self._maybe_fail("get_messages")
+        return self.scenario.get("history", [])[:limit]
+
     async def get_me(self) -> Any:
         self._maybe_fail("get_me")
         return SimpleNamespace(id=777, username="alice_sends")
@@ -238,9 +243,34 @@ class SendTestCase(StubTestCase):
         self.assertIn("sign in again", status.message)
 
 
+class FindSentTestCase(StubTestCase):
+    """After an interrupted send the account reads the chat back (Telethon's get_messages)."""
+
+    def test_it_finds_our_own_copy_sent_since_the_cut_and_nothing_else(self) -> None:
+        from datetime import UTC, datetime, timedelta
+
+        cut = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+        text = "REFILL\n9000001\n9000002"
+        history = [
+            SimpleNamespace(id=11, out=False, date=cut + timedelta(minutes=1), message=text),  # the provider quoting it
+            SimpleNamespace(id=12, out=True, date=cut - timedelta(hours=1), message=text),  # an older identical one
+            SimpleNamespace(id=13, out=True, date=cut + timedelta(seconds=5), message=text + "  \r\n"),
+        ]
+        transport = tgu.TelegramUserTransport(self.account())
+        self.scenario["history"] = history
+        self.assertEqual(transport.find_sent("@provider_bob", text, cut), "13")
+        self.scenario["history"] = history[:2]
+        self.assertIsNone(transport.find_sent("@provider_bob", text, cut))
+        self.scenario["get_messages_error"] = errors.FloodWaitError(request=None, capture=30)
+        with self.assertRaises(TransportError) as caught:
+            transport.find_sent("@provider_bob", text, cut)
+        self.assertEqual(caught.exception.kind, "rate_limited")
+
+
 class DestinationTargetTestCase(StubTestCase):
     def add(self, account: Connection, kind: str, target: str) -> Any:
-        return self.client.post("/destinations/add/", {"name": f"d {target}", "connection": str(account.code),
+        name = f"d {kind} {target.rsplit('/', 1)[-1]}"  # a name with a web address in it is refused
+        return self.client.post("/destinations/add/", {"name": name, "connection": str(account.code),
                                                       "kind": kind, "target": target}, follow=True)  # fmt: skip
 
     def test_it_takes_usernames_phones_and_links_and_refuses_bare_ids(self) -> None:
