@@ -72,6 +72,9 @@ if PRODUCTION and any("*" in host for host in ALLOWED_HOSTS):
     # Any Host header would be accepted, and Django builds absolute links (password reset) from it.
     raise ImproperlyConfigured("ALLOWED_HOSTS: '*' is not allowed in production; list the site's host names")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Reverse proxies in front of the app that append the client's address to X-Forwarded-For.
+# 0 (the default) ignores the header: a client could write anything in it.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000")
 if PRODUCTION and not SITE_URL.lower().startswith("https://"):
     # Links in emails and the Telegram webhook must not travel or land on plain HTTP.
@@ -159,10 +162,17 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "forwarding:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
-# Failed logins allowed per account and per client address within the window.
+# Sign-in throttle (accounts/throttle.py), within the window: failures per account from one
+# client address, after which that client is refused for that account; failures per address
+# and per account from all addresses, after which a right password signs in by emailed link.
 LOGIN_THROTTLE_PER_ACCOUNT = env_int("LOGIN_THROTTLE_PER_ACCOUNT", 5, minimum=1)
 LOGIN_THROTTLE_PER_IP = env_int("LOGIN_THROTTLE_PER_IP", 20, minimum=1)
+LOGIN_THROTTLE_ACCOUNT_TOTAL = env_int("LOGIN_THROTTLE_ACCOUNT_TOTAL", 20, minimum=1)
 LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 15 * 60, minimum=60)
+# Requests per hour.
+PASSWORD_RESET_THROTTLE_PER_IP = env_int("PASSWORD_RESET_THROTTLE_PER_IP", 10, minimum=1)
+PASSWORD_RESET_THROTTLE_PER_EMAIL = env_int("PASSWORD_RESET_THROTTLE_PER_EMAIL", 3, minimum=1)
+SIGNUP_THROTTLE_PER_IP = env_int("SIGNUP_THROTTLE_PER_IP", 10, minimum=1)
 INVITE_VALID_DAYS = env_int("INVITE_VALID_DAYS", 7, minimum=1)
 
 # ----- security headers and cookies -------------------------------------------------

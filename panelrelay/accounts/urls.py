@@ -10,6 +10,7 @@ reset = {"success_url": reverse_lazy("accounts:password_reset_done")}
 urlpatterns = [
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/login/", views.signin, name="login"),
+    path("accounts/login/link/<str:token>/", views.signin_by_link, name="signin_link"),
     path("accounts/logout/", views.signout, name="logout"),
     path("accounts/no-workspace/", views.no_workspace, name="no_workspace"),
     path("accounts/switch/", views.switch_workspace, name="switch"),
@@ -28,7 +29,7 @@ urlpatterns = [
     ),
     path(
         "accounts/reset/",
-        auth_views.PasswordResetView.as_view(
+        views.PasswordResetView.as_view(
             template_name="accounts/password_reset.html",
             email_template_name="accounts/password_reset_email.txt",
             subject_template_name="accounts/password_reset_subject.txt",

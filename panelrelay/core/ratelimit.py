@@ -3,7 +3,8 @@
 A limit is a minimum interval between events under a key: 5 calls/s to a panel is one call
 every 0.2 s under `panel:<code>`; 20 messages/min to a Telegram group is one every 3 s under
 `tg-chat:<id>`. One event may need several keys at once (a Telegram message needs its chat's
-slot and its bot's slot): acquire() takes all of them or none.
+slot and its bot's slot): acquire() takes all of them or none. try_take() instead allows a
+burst: 3 password-reset emails an hour to one address, at once or spread out.
 """
 
 from __future__ import annotations
@@ -58,6 +59,29 @@ def push_back(key: str, seconds: float) -> None:
     _ensure([key])
     until = timezone.now() + timedelta(seconds=seconds)
     RateSlot.objects.filter(key=key, next_at__lt=until).update(next_at=until)
+
+
+def try_take(key: str, count: int, window: float) -> float:
+    """Allow `count` events per `window` seconds under `key`, at once or spread out.
+
+    Returns 0 when taken, else seconds until the next event is allowed. The key's one timestamp
+    is the moment its budget is spent up to (the generic cell rate algorithm): each event moves
+    it one interval (window / count) on, and an event is allowed while it is less than the
+    window minus one interval ahead. So a burst of `count` is fine, then one per interval.
+    """
+    interval = window / count
+    with transaction.atomic():
+        # get_or_create with the row lock: a racing creator makes this one wait, then reuse
+        # the row; the clock is read after the lock, as in try_acquire().
+        slot, _ = RateSlot.objects.select_for_update().get_or_create(key=key)
+        now = timezone.now()
+        spent_until = max(slot.next_at, now)
+        wait = (spent_until - now).total_seconds() - (window - interval)
+        if wait > 0:
+            return wait
+        slot.next_at = spent_until + timedelta(seconds=interval)
+        slot.save(update_fields=["next_at"])
+    return 0.0
 
 
 def _ensure(keys: list[str]) -> None:

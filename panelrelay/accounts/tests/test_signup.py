@@ -1,16 +1,16 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import User
-from django.test import TestCase
+from django.test import TestCase, override_settings
 
 from panelrelay.accounts.models import Membership, Workspace
 
 
 class SignupTestCase(TestCase):
-    def post(self, **overrides):
+    def post(self, ip: str = "127.0.0.1", **overrides):
         data = {"workspace": "Fast SMM", "email": "Owner@Example.org", "password": "a long secret phrase"}
         data.update(overrides)
-        return self.client.post("/accounts/signup/", data)
+        return self.client.post("/accounts/signup/", data, REMOTE_ADDR=ip)
 
     def test_it_creates_a_workspace_owned_by_the_new_user(self) -> None:
         r = self.post()
@@ -42,3 +42,16 @@ class SignupTestCase(TestCase):
         r = self.post(workspace="")
         self.assertContains(r, "This field is required")
         self.assertFalse(Workspace.objects.exists())
+
+    @override_settings(SIGNUP_THROTTLE_PER_IP=3)
+    def test_sign_ups_from_one_address_are_limited_without_checking_the_email(self) -> None:
+        for n in range(3):
+            self.post(email=f"owner{n}@example.org")
+            self.client.logout()
+        r = self.post(email="owner0@example.org")  # taken, but a throttled client must not learn it
+        self.assertContains(r, "Too many sign-ups from your address", status_code=429)
+        self.assertNotContains(r, "exists already", status_code=429)
+        r = self.post(email="late@example.org")
+        self.assertEqual(r.status_code, 429)
+        self.assertFalse(User.objects.filter(username="late@example.org").exists())
+        self.assertRedirects(self.post(email="late@example.org", ip="10.0.0.9"), "/forward/")

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
+from django.db.models import F
 from django.test import TestCase
 
 from panelrelay.core import ratelimit
+from panelrelay.core.models import RateSlot
 
 
 class RateLimitTestCase(TestCase):
@@ -45,3 +48,12 @@ class RateLimitTestCase(TestCase):
         ratelimit.push_back("p", 60)
         with pytest.raises(TimeoutError):
             ratelimit.acquire({"p": 0.15}, max_wait=0.5)
+
+    def test_try_take_allows_a_burst_then_one_per_interval(self) -> None:
+        for _ in range(3):
+            self.assertEqual(ratelimit.try_take("acct:k", 3, 3600), 0.0)
+        self.assertAlmostEqual(ratelimit.try_take("acct:k", 3, 3600), 1200, delta=2)
+        # An interval later one more is allowed: move the key's clock back instead of waiting.
+        RateSlot.objects.filter(key="acct:k").update(next_at=F("next_at") - timedelta(seconds=1200))
+        self.assertEqual(ratelimit.try_take("acct:k", 3, 3600), 0.0)
+        self.assertGreater(ratelimit.try_take("acct:k", 3, 3600), 1190)
