@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 from django.contrib.auth.backends import ModelBackend
 from django.db import connections
-from django.test import Client, RequestFactory, SimpleTestCase, TransactionTestCase, override_settings
+from django.test import Client, RequestFactory, SimpleTestCase, TestCase, TransactionTestCase, override_settings
+from django.utils import timezone
 
 from panelrelay.accounts import throttle
 from panelrelay.accounts.models import LoginFailure
 from panelrelay.core import ratelimit
+from panelrelay.core.models import RateSlot
 from panelrelay.core.testing import make_user
 
 
@@ -41,6 +44,20 @@ class ClientAddressTestCase(SimpleTestCase):
         self.assertEqual(self.ip("2001:db8:1:2:aaaa::1"), self.ip("2001:db8:1:2:bbbb::2"))
         self.assertEqual(self.ip("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::")
         self.assertEqual(self.ip("::ffff:198.51.100.4"), "198.51.100.4")
+
+
+class PruneTestCase(TestCase):
+    def test_prune_forgets_old_failures_and_idle_slots_of_its_own_only(self) -> None:
+        long_ago = timezone.now() - timedelta(days=2)
+        LoginFailure.objects.create(username="a@x.org", ip="10.0.0.1", at=long_ago)
+        LoginFailure.objects.create(username="a@x.org", ip="10.0.0.1")
+        throttle.take("reset-ip", "10.0.0.1", 3)
+        RateSlot.objects.create(key="acct:reset-ip:old", next_at=long_ago)
+        RateSlot.objects.create(key="panel:old", next_at=long_ago)
+        self.assertEqual(throttle.prune(), 2)
+        self.assertEqual(LoginFailure.objects.count(), 1)
+        kept = set(RateSlot.objects.values_list("key", flat=True))
+        self.assertEqual(kept, {throttle._key("reset-ip", "10.0.0.1"), "panel:old"})
 
 
 class GatedBackend(ModelBackend):
