@@ -34,7 +34,7 @@ from fakes.panel import FakePanel
 from panelrelay.accounts.models import Membership, Workspace
 from panelrelay.core.logscrub import ScrubFilter
 from panelrelay.core.testing import PASSWORD, make_user
-from panelrelay.panels.adapters import common
+from panelrelay.panels.adapters import client as panel_client
 from panelrelay.panels.models import Panel, Provider
 
 CANARIES = ("canary-prov-7f3a.example", "canary-prov-b41c.example", "canary-hand-9c1d.example")
@@ -379,7 +379,7 @@ def captured_logs():
 def test_no_canary_domain_reaches_owners_staff_logs_or_plain_columns(captured_logs, monkeypatch) -> None:
     # This test is about what is shown, not about pacing (panels/tests/test_rate_limit.py is): the
     # ~100 panel calls it makes would otherwise spend 15 s waiting for the 5 requests/s slots.
-    monkeypatch.setattr(common, "PANEL_INTERVAL", 0.0)
+    monkeypatch.setattr(panel_client, "PANEL_INTERVAL", 0.0)
     alice = make_user("alice@example.org")
     workspace = Workspace.objects.create(name="Canary SMM")
     Membership.objects.create(user=alice, workspace=workspace, role=Membership.OWNER)

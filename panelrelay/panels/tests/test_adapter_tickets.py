@@ -6,7 +6,7 @@ import pytest
 
 from fakes.panel import FakePanel
 from panelrelay.panels.adapters.base import PanelError
-from panelrelay.panels.adapters.common import parse_ticket
+from panelrelay.panels.adapters.parsing import parse_ticket
 
 pytestmark = pytest.mark.django_db  # the rate limiter's slots live in the database
 

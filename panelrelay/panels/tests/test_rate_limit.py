@@ -17,7 +17,7 @@ from django.db import connection
 from fakes.panel import FakePanel
 from panelrelay.core.models import RateSlot
 from panelrelay.panels.adapters.base import PanelError
-from panelrelay.panels.adapters.common import PANEL_INTERVAL
+from panelrelay.panels.adapters.client import PANEL_INTERVAL
 from panelrelay.panels.tests.conftest import KEY
 
 REPO = Path(__file__).resolve().parents[3]

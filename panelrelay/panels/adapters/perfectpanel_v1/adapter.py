@@ -13,16 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from panelrelay.panels.adapters.base import Capability, ConnectionReport, PanelAdapter, PanelError, PanelOrder
-from panelrelay.panels.adapters.common import (
-    PanelClient,
-    api_error,
-    chunks,
-    clean_ids,
-    connected_report,
-    failed_report,
-    parse_order,
-    probe,
-)
+from panelrelay.panels.adapters.client import PanelClient, api_error
+from panelrelay.panels.adapters.parsing import chunks, clean_ids, parse_order
+from panelrelay.panels.adapters.reports import connected_report, failed_report, probe
 
 ORDERS_ACTION = "getOrders-by-id"  # the action every v1 panel seen in use offers
 

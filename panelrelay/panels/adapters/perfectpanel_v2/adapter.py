@@ -17,17 +17,9 @@ from panelrelay.panels.adapters.base import (
     PanelOrder,
     PanelTicket,
 )
-from panelrelay.panels.adapters.common import (
-    PanelClient,
-    api_error,
-    chunks,
-    clean_ids,
-    connected_report,
-    failed_report,
-    parse_order,
-    parse_ticket,
-    probe,
-)
+from panelrelay.panels.adapters.client import PanelClient, api_error
+from panelrelay.panels.adapters.parsing import chunks, clean_ids, parse_order, parse_ticket
+from panelrelay.panels.adapters.reports import connected_report, failed_report, probe
 
 LIST_LIMIT = 1000  # clients list recent orders 1000 at a time (facts §2, S5)
 MAX_PAGES = 50
