@@ -70,14 +70,25 @@ SPEC = {
                                     },
                                     "command": {"type": "string", "example": "refill"},
                                     "ids": {
+                                        "description": "Panel order ids: 1 to 20 digits, no leading zero. As a "
+                                        "list of strings (or JSON integers up to 9007199254740991: larger "
+                                        "numbers lose digits in JavaScript clients, send them as strings), or "
+                                        "one string separated by spaces, commas, semicolons or new lines. Any "
+                                        "other token (-5, 1e5, 2.5, 25 digits) refuses the request with 400, "
+                                        "naming it; nothing is cut or trimmed into an id.",
                                         "oneOf": [
                                             {
                                                 "type": "array",
-                                                "items": {"type": "string", "pattern": "^[0-9]{1,20}$"},
+                                                "items": {
+                                                    "oneOf": [
+                                                        {"type": "string", "pattern": "^[1-9][0-9]{0,19}$"},
+                                                        {"type": "integer", "minimum": 1, "maximum": 9007199254740991},
+                                                    ]
+                                                },
                                                 "maxItems": 10000,
                                             },
                                             {"type": "string"},
-                                        ]
+                                        ],
                                     },
                                     "note": {"type": "string", "maxLength": 500},
                                     "force": {"type": "boolean", "description": "ignore the cooldown"},

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from panelrelay.api.auth import ApiError, api_view, json_body
 from panelrelay.api.openapi import SPEC
+from panelrelay.core.orderids import is_order_id
 from panelrelay.forwarding.intake import MAX_IDS, IntakeError, create_request, parse_ids
 from panelrelay.forwarding.models import Command, Request, RequestOrder
 from panelrelay.panels.adapters.base import PanelError
@@ -15,6 +16,7 @@ from panelrelay.panels.models import Panel
 from panelrelay.routing.resolve import Router
 
 ORDER_PAGE = 1000
+SAFE_INTEGER = 2**53 - 1  # a larger JSON number has lost digits in a JavaScript client before we see it
 
 
 def openapi(request: HttpRequest) -> JsonResponse:
@@ -47,11 +49,22 @@ def _is_uuid(value: str) -> bool:
 
 
 def _ids(value: object) -> list[str]:
-    if isinstance(value, str):
-        return parse_ids(value)
-    if isinstance(value, list) and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
-        return parse_ids(" ".join(str(v) for v in value))
-    raise ApiError(400, "`ids` must be a list of order ids or a string of ids.")
+    """Strings of ids, or JSON integers up to SAFE_INTEGER; every other number is refused and named."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(
+        isinstance(v, str | int | float) and not isinstance(v, bool) for v in items
+    ):
+        raise ApiError(400, "`ids` must be a list of order ids or a string of ids.")
+    unsafe = [v for v in items if isinstance(v, int) and v > SAFE_INTEGER and is_order_id(str(v))]
+    if unsafe:
+        raise ApiError(
+            400,
+            f'Send ids above {SAFE_INTEGER} as strings, e.g. "{unsafe[0]}": as JSON numbers they may have lost digits.',
+        )
+    try:
+        return parse_ids(" ".join(str(v) for v in items))  # -5, 2.5, 1e+25 and 2**70 are named, never cut
+    except IntakeError as exc:
+        raise ApiError(400, str(exc)) from None
 
 
 def _command(request: HttpRequest, slug: object) -> Command:
@@ -151,8 +164,8 @@ def route_check(request: HttpRequest) -> JsonResponse:
     from panelrelay.panels.services import find_order
 
     order_id = request.GET.get("order", "").strip()
-    if not order_id.isdigit() or len(order_id) > 20:
-        raise ApiError(400, "Pass `order`: a panel order id (digits).")
+    if not is_order_id(order_id):
+        raise ApiError(400, "Pass `order`: a panel order id (1 to 20 digits).")
     panel = _panel(request, request.GET.get("panel"))
     try:
         found = find_order(panel, order_id)

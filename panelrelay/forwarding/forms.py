@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from django import forms
 
-from panelrelay.forwarding.intake import MAX_IDS, parse_ids
+from panelrelay.forwarding.intake import MAX_IDS, IntakeError, parse_ids
 
 
 class ForwardForm(forms.Form):
     ids = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6, "placeholder": "45323, 45324\n45325", "class": "form-control mono"}),
         label="Panel order ids",
-        help_text=f"Any separators; duplicates are removed; up to {MAX_IDS:,}.",
+        help_text=f"Separated by spaces, commas, semicolons or new lines; duplicates are removed; up to {MAX_IDS:,}.",
     )
     panel = forms.ChoiceField(label="Panel")
     command = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -22,7 +22,10 @@ class ForwardForm(forms.Form):
         self.commands = {c.slug: c for c in commands}
 
     def clean_ids(self) -> list[str]:
-        ids = parse_ids(self.cleaned_data["ids"])
+        try:
+            ids = parse_ids(self.cleaned_data["ids"])
+        except IntakeError as exc:
+            raise forms.ValidationError(str(exc)) from None
         if not ids:
             raise forms.ValidationError("No order ids found. Paste panel order ids (numbers).")
         if len(ids) > MAX_IDS:

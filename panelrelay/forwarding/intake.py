@@ -7,11 +7,11 @@ nothing, and a crash before it leaves nothing half-made.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from django.db import transaction
 
+from panelrelay.core.orderids import NotOrderIds, is_order_id, split_ids
 from panelrelay.forwarding.models import Command, Request, RequestOrder
 from panelrelay.worker.queue import enqueue
 
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from panelrelay.panels.models import Panel
 
 MAX_IDS = 10_000
-_ID = re.compile(r"\d{1,20}")
 
 
 class IntakeError(ValueError):
@@ -30,11 +29,11 @@ class IntakeError(ValueError):
 
 
 def parse_ids(text: str) -> list[str]:
-    """Every run of digits is an order id, whatever separates them; duplicates removed, order kept."""
-    seen: dict[str, None] = {}
-    for match in _ID.finditer(text or ""):
-        seen.setdefault(match.group().lstrip("0") or "0", None)
-    return list(seen)
+    """The ids of a list typed by staff, deduplicated in order; IntakeError names the tokens that are not ids."""
+    try:
+        return split_ids(text)
+    except NotOrderIds as exc:
+        raise IntakeError(str(exc)) from None
 
 
 def create_request(
@@ -55,6 +54,9 @@ def create_request(
         raise IntakeError("No order ids found. Paste panel order ids, separated by spaces, commas or new lines.")
     if len(ids) > MAX_IDS:
         raise IntakeError(f"{len(ids):,} ids is more than {MAX_IDS:,} in one request. Split them into several.")
+    bad = [oid for oid in ids if not is_order_id(oid)]
+    if bad:  # every source ends here: nothing but a whole, plausible id becomes an order row
+        raise IntakeError(str(NotOrderIds(bad)))
     if panel.workspace_id != workspace.id or command.workspace_id != workspace.id:
         raise IntakeError("That panel or command is not in this workspace.")
     if not panel.enabled:

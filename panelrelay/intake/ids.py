@@ -4,7 +4,8 @@ An id is always a maximal run of the digits 0-9 exactly as written (never re-for
 joined, never taken from other scripts' digits), so the parser cannot invent an order id.
 A run is dropped, with a category for the log, when it is:
 
-- shorter than `min_length` (default 3: "2 days") or longer than 20 digits;
+- shorter than `min_length` (default 3: "2 days") or longer than 20 digits, or split by an invisible
+  character (a zero-width space, a direction mark): one number to the eye is never two ids;
 - inside a link, an e-mail address or a phone number written with "+";
 - part of a date (2025-05-15, 15/05/2025, 15 May 2025) or a time (12:30);
 - an amount ($12.50, Rs 500, 100 TL), a decimal (1.5k, 1234.56), a percentage, or the tail of a
@@ -38,7 +39,10 @@ _MONTH = (
 )
 _ORDINAL = r"[0-9]{1,2}(?:st|nd|rd|th)?"
 _YEAR = r"(?:19|20)[0-9]{2}"
+_INVISIBLE = "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
 _SPANS: list[tuple[str, re.Pattern[str]]] = [
+    # One number to the eye, two runs to a regex: "1234567890<ZWSP>1234567890123" is not two ids.
+    ("invisible", re.compile(rf"[0-9]+(?:[{_INVISIBLE}]+[0-9]+)+")),
     ("date", re.compile(rf"(?<![0-9]){_YEAR}([-/.])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12][0-9]|3[01])(?![0-9])")),
     ("date", re.compile(r"(?<![0-9])([0-9]{1,2})([-/.])([0-9]{1,2})\2((?:19|20)?[0-9]{2})(?![0-9])")),
     (
@@ -67,6 +71,12 @@ _SPANS: list[tuple[str, re.Pattern[str]]] = [
     ("quantity", re.compile(r"(?<![0-9])[0-9]+[ \t]+(?:of|out[ \t]+of)[ \t]+[0-9]+(?![0-9])", re.IGNORECASE)),
     ("percentage", re.compile(r"(?<![0-9.,])[0-9][0-9.,]*[ \t]?%")),
     ("thousands", re.compile(r"(?<![0-9.,])[0-9]{1,2}(?:,[0-9]{3})+(?![0-9])")),
+]
+# Only for ids staff type to the team bot: a customer's "-12345" is a list bullet, a staff member's
+# "/refill -5" or "/refill 2**70" is not a request for orders 5, 2 and 70.
+_TYPED_SPANS: list[tuple[str, re.Pattern[str]]] = [
+    ("signed", re.compile(r"(?<![^\s,;(])[-−][0-9]+")),
+    ("arithmetic", re.compile(r"[0-9]+(?:[ \t]*(?:\*\*?|\^|×)[ \t]*[0-9]+)+")),
 ]
 _UNIT_AFTER = re.compile(
     r"[ \t]?\+?[ \t]?(?:followers?|likes?|views?|subscribers?|subs|members?|comments?|shares?|plays?"
@@ -114,15 +124,21 @@ _SAID = {
     "glued": "glued to letters",
     "leading zero": "with a leading zero",
     "too long": "longer than 20 digits",
+    "invisible": "split by an invisible character",
+    "signed": "with a minus sign",
+    "arithmetic": "in arithmetic",
     "quantity": "a quantity",
 }
 
 
-def find_ids(text: str, min_length: int = 3) -> Found:
-    """Every digit run of `text` that reads as an order id, with what was left out and why."""
+def find_ids(text: str, min_length: int = 3, *, typed: bool = False) -> Found:
+    """Every digit run of `text` that reads as an order id, with what was left out and why.
+
+    `typed`: staff typed the ids (the team bot), so signed numbers and arithmetic are left out too.
+    """
     min_length = max(1, min(min_length, MAX_ID_LENGTH))
     runs = list(_RUN.finditer(text))
-    spanned = _spanned_runs(text, runs)
+    spanned = _spanned_runs(text, runs, _SPANS + _TYPED_SPANS if typed else _SPANS)
     found = Found()
     seen: set[str] = set()
     for index, run in enumerate(runs):
@@ -138,7 +154,7 @@ def find_ids(text: str, min_length: int = 3) -> Found:
     return found
 
 
-def _spanned_runs(text: str, runs: list[re.Match[str]]) -> dict[int, str]:
+def _spanned_runs(text: str, runs: list[re.Match[str]], spans: list[tuple[str, re.Pattern[str]]]) -> dict[int, str]:
     """Index of each run inside a link, phone number, date, time or amount → that category."""
     starts = [run.start() for run in runs]
     category: dict[int, str] = {}
@@ -153,7 +169,7 @@ def _spanned_runs(text: str, runs: list[re.Match[str]]) -> dict[int, str]:
             mark(chunk.start(), chunk.end(), why)
     for start, end in _phone_spans(text):
         mark(start, end, "phone number")
-    for why, pattern in _SPANS:
+    for why, pattern in spans:
         for match in pattern.finditer(text):
             mark(match.start(), match.end(), why)
     return category

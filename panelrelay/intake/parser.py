@@ -174,7 +174,7 @@ def parse_bot_command(
     """A team-bot command: "/refill 123 456", "/speed_up 1", "/cancel@relay_bot 1,2".
 
     Staff type ids deliberately, so every digit run after the command is an id, however short
-    (still whole runs, and not dates, links or amounts). `commands` adds names per slug to
+    (still whole runs, and not dates, links, amounts, signed numbers or arithmetic: "-5", "2**70"). `commands` adds names per slug to
     DEFAULT_BOT_COMMANDS (each slug is its own name); names compare case-insensitively with
     "-" and " " read as "_". With `bot_username`, a command addressed to another bot is ignored.
     """
@@ -185,7 +185,7 @@ def parse_bot_command(
     name, addressed = match.group(1), match.group(2)
     if bot_username and addressed and addressed.casefold() != bot_username.lstrip("@").casefold():
         return Parsed(None, [], f"addressed to @{addressed}, not to this bot")
-    found = find_ids(text[match.end() :], min_length=1)
+    found = find_ids(text[match.end() :], min_length=1, typed=True)
     slug = _bot_names(commands or {}, use_defaults).get(_bot_name(name))
     shown = "/" + name[:40]
     if slug is None:

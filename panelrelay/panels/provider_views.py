@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from panelrelay.core.orderids import is_order_id
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.core.toggles import save_toggle
 from panelrelay.panels import providers as registry
@@ -147,7 +148,7 @@ def find(request: HttpRequest) -> HttpResponse:
         ctx["error"] = "Add a panel first: orders are looked up in your panel."
     elif not order_id:
         ctx["error"] = "Type a panel order id, e.g. 45323."
-    elif not order_id.isdigit() or len(order_id) > 20:
+    elif not is_order_id(order_id):
         ctx["error"] = "An order id is a number, e.g. 45323."
     else:
         try:

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from panelrelay.core.orderids import is_order_id
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.core.toggles import save_toggle
 from panelrelay.panels.adapters.base import PanelError
@@ -131,7 +132,7 @@ def check(request: HttpRequest) -> HttpResponse:
     panels = list(scoped(request, Panel).order_by("name"))
     panel = next((p for p in panels if str(p.code) == request.GET.get("panel")), panels[0] if panels else None)
     ctx: dict = {"order_id": order_id}
-    if not order_id.isdigit():
+    if not is_order_id(order_id):
         ctx["error"] = "Enter a panel order id (digits only)."
     elif panel is None:
         ctx["error"] = "Add a panel first."

@@ -44,6 +44,26 @@ class ApiTestCase(BaseTestCase):
         r = self.call("post", "/api/v1/requests", {"command": "cancel", "ids": "1, 2\n3", "panel": "Main"})
         self.assertEqual(r.json()["total"], 3)
 
+    def test_ids_that_are_not_whole_order_ids_are_refused_and_named_never_cut(self) -> None:
+        cases = [
+            (["9999999999999999999910001"], "9999…10001"),  # once 99999999999999999999 and 10001
+            ("45323 9999999999999999999910001", "9999…10001"),
+            ([2**70], "1180…03424"),  # once 11805916207174113034 and 24
+            ([45323, -5], "-5"),  # once 5
+            (["1e5"], "1e5"),  # once 1 and 5
+            ([1e5, 45323.0], "100000.0, 45323.0"),
+        ]
+        for ids, named in cases:
+            r = self.call("post", "/api/v1/requests", {"command": "refill", "ids": ids})
+            self.assertEqual(r.status_code, 400, ids)
+            self.assertIn(f"Not an order id: {named}.", r.json()["error"])
+        r = self.call("post", "/api/v1/requests", {"command": "refill", "ids": [2**53 + 1]})
+        self.assertEqual(r.status_code, 400)
+        self.assertIn('Send ids above 9007199254740991 as strings, e.g. "9007199254740993"', r.json()["error"])
+        self.assertFalse(Request.objects.exists())
+        r = self.call("post", "/api/v1/requests", {"command": "refill", "ids": [str(2**53 + 1), 2**53 - 1]})
+        self.assertEqual(r.status_code, 201, r.content)
+
     def test_it_explains_bad_input_with_4xx(self) -> None:
         cases = [
             ({"command": "refill"}, 400, "`ids`"),

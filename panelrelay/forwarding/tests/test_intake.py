@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from panelrelay.core.testing import BaseTestCase
 from panelrelay.forwarding.intake import MAX_IDS, IntakeError, create_request, parse_ids
 from panelrelay.forwarding.models import Command, Request, RequestOrder
@@ -7,12 +9,22 @@ from panelrelay.panels.models import Panel
 from panelrelay.worker.models import Job
 
 
-def test_ids_are_found_whatever_the_separators_and_deduplicated() -> None:
-    assert parse_ids("45323, 45324\n45325;45323  #45326 order-45327\t45324") == [
-        "45323", "45324", "45325", "45326", "45327"]  # fmt: skip
+def test_ids_are_split_at_spaces_commas_semicolons_and_new_lines_and_deduplicated() -> None:
+    assert parse_ids("45323, 45324\n45325;45323  45326\t45324") == ["45323", "45324", "45325", "45326"]
     assert parse_ids("") == []
-    assert parse_ids("no ids here") == []
-    assert parse_ids("0045 45") == ["45"]
+
+
+def test_a_token_that_is_not_an_id_refuses_the_list_and_is_named() -> None:
+    for text, named in [
+        ("9999999999999999999910001", "9999…10001"),  # once read as 99999999999999999999 and 10001
+        ("45323 -5", "-5"),
+        ("1e5", "1e5"),
+        ("0045 45", "0045"),  # once trimmed to 45
+        ("#45326 order-45327", "#45326, order-45327"),
+        ("no ids here", "no, ids, here"),
+    ]:
+        with pytest.raises(IntakeError, match=f"^Not an order id: {named}\\."):
+            parse_ids(text)
 
 
 class IntakeTestCase(BaseTestCase):
@@ -38,8 +50,28 @@ class IntakeTestCase(BaseTestCase):
             create_request(self.workspace, self.panel, self.refill, [])
         with self.assertRaisesRegex(IntakeError, "more than 10,000"):
             create_request(self.workspace, self.panel, self.refill, [str(i) for i in range(MAX_IDS + 1)])
+        with self.assertRaisesRegex(IntakeError, "Not an order id: 0, 1e5, 9999…10001"):
+            create_request(self.workspace, self.panel, self.refill, ["1", "0", "1e5", "9999999999999999999910001"])
         self.assertFalse(Request.objects.exists())
         self.assertFalse(RequestOrder.objects.exists())
+
+    def test_the_forward_page_refuses_and_names_tokens_that_are_not_whole_ids(self) -> None:
+        self.login(self.bob)
+        for ids, named in [
+            ("45323 9999999999999999999910001", "9999…10001"),
+            ("45323, -5", "-5"),
+            ("1e5", "1e5"),
+            ("45323.0 0045", "45323.0, 0045"),
+        ]:
+            r = self.client.post("/forward/", {"panel": str(self.panel.code), "ids": ids, "command_button": "refill"})
+            self.assertEqual(r.status_code, 200, ids)
+            self.assertContains(r, f"Not an order id: {named}.")
+        self.assertFalse(Request.objects.exists())
+        r = self.client.post("/forward/", {"panel": str(self.panel.code), "ids": "45323, 45324;45325\n45323",
+                                           "command_button": "refill"})  # fmt: skip
+        self.assertEqual(r.status_code, 302)
+        self.assertEqual(sorted(Request.objects.get().orders.values_list("panel_order_id", flat=True)),
+                         ["45323", "45324", "45325"])  # fmt: skip
 
     def test_it_refuses_another_workspaces_panel_or_a_disabled_one(self) -> None:
         with self.assertRaisesRegex(IntakeError, "not in this workspace"):

@@ -25,6 +25,23 @@ def test_it_reads_commands_and_every_id_after_them(text: str, command: str, ids:
     assert (parsed.command, parsed.ids) == (command, ids), parsed.reason
 
 
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("/refill 9999999999999999999910001", "1 longer than 20 digits"),
+        ("/refill -5", "1 with a minus sign"),
+        ("/refill 2**70", "2 in arithmetic"),
+        ("/refill 10^6", "2 in arithmetic"),
+        ("/refill 1e5", "2 glued to letters"),
+        ("/refill 1.5", "2 in a decimal number"),
+        ("/refill 12345\u200b67890", "2 split by an invisible character"),
+    ],
+)
+def test_it_never_takes_part_of_a_number_as_an_id(text: str, said: str) -> None:
+    parsed = parse_bot_command(text)
+    assert parsed.ids == [] and said in parsed.reason, parsed.reason
+
+
 def test_it_still_refuses_dates_links_and_glued_digits() -> None:
     parsed = parse_bot_command("/refill 5 2025-05-15 https://t.me/c/123 x9 9x 07")
     assert parsed.ids == ["5"]

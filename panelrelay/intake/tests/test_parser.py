@@ -185,6 +185,17 @@ def test_it_never_reads_digits_of_other_scripts_as_ids() -> None:
     assert parse("refill ١٢٣456").ids == []  # glued to other digits: not a whole run
 
 
+def test_it_never_cuts_a_long_digit_run_into_two_ids() -> None:
+    parsed = parse("refill 9999999999999999999910001 please")
+    assert parsed.ids == [] and "1 longer than 20 digits" in parsed.reason
+    # A zero-width space or a direction mark inside: one number to the eye, not two ids.
+    for mark in ("\u200b", "\u2060", "\u200f", "\ufeff"):
+        parsed = parse(f"refill 1234567890{mark}1234567890123 and 45323")
+        assert parsed.ids == ["45323"], mark
+        assert "2 split by an invisible character" in parsed.reason
+    assert parse("refill \u200f45323\u200f").ids == ["45323"]  # marks around a number in RTL text
+
+
 def test_it_ignores_keywords_inside_links() -> None:
     assert parse("see https://panel.example/refill-policy 123456").command is None
 
