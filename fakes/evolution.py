@@ -258,21 +258,54 @@ class FakeEvolution(MessagingFake):
         key = where.get("key") if isinstance(where.get("key"), dict) else {}
         with self.lock:
             rows = [m for m in self.sent if m.get("instance") == instance.name]
-        if key.get("remoteJid"):
-            rows = [m for m in rows if m["chat_id"] == key["remoteJid"]]
-        if key.get("id"):
-            rows = [m for m in rows if m["message_id"] == key["id"]]
+            written = [
+                self._record(instance, m) for m in self.inbound if m.get("instance", instance.name) == instance.name
+            ]
         records = [
             {"id": m["message_id"], "key": {"id": m["message_id"], "fromMe": True, "remoteJid": m["chat_id"]},
              "pushName": "", "messageType": "conversation", "message": {"conversation": m["text"]},
              "messageTimestamp": int(m["at"]), "instanceId": instance.id, "source": "unknown",
              "contextInfo": None, "MessageUpdate": []}
-            for m in reversed(rows)
-        ]  # fmt: skip
-        if key.get("fromMe") is False:
-            records = []
+            for m in rows
+        ] + written  # fmt: skip
+        records.sort(key=lambda r: -r["messageTimestamp"])
+        for name in ("remoteJid", "id", "fromMe"):
+            if name in key:
+                records = [r for r in records if r["key"].get(name) == key[name]]
         page = {"total": len(records), "pages": 1 if records else 0, "currentPage": 1, "records": records[:50]}
         return json_reply({"messages": page})
+
+    def _record(self, instance: Instance, entry: dict[str, Any]) -> dict[str, Any]:
+        """A Baileys message someone else wrote, as Evolution v2 stores and posts it."""
+        jid = (
+            entry["chat_id"].removesuffix("@c.us") + "@s.whatsapp.net"
+            if entry["chat_id"].endswith("@c.us")
+            else entry["chat_id"]
+        )
+        key = {"remoteJid": jid, "fromMe": False, "id": entry["message_id"]}
+        if jid.endswith("@g.us"):
+            key["participant"] = entry["sender"]
+        if entry.get("reply_to"):
+            context = {
+                "stanzaId": entry["reply_to"],
+                "participant": instance.owner,
+                "quotedMessage": {"conversation": "…"},
+            }
+            message: dict[str, Any] = {"extendedTextMessage": {"text": entry["text"], "contextInfo": context}}
+            kind = "extendedTextMessage"
+        else:
+            message, kind = {"conversation": entry["text"]}, "conversation"
+        return {"id": entry["message_id"], "key": key, "pushName": entry.get("name", ""), "messageType": kind,
+                "message": message, "messageTimestamp": int(entry["at"]), "instanceId": instance.id,
+                "source": "android", "contextInfo": message.get("extendedTextMessage", {}).get("contextInfo"),
+                "MessageUpdate": []}  # fmt: skip
+
+    def webhook_event(self, entry: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            instance = self.instances.get(entry.get("instance", "")) or next(iter(self.instances.values()))
+        return {"event": "messages.upsert", "instance": instance.name, "data": self._record(instance, entry),
+                "destination": self.webhook_url, "date_time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                "sender": instance.owner, "server_url": self.url, "apikey": instance.token}  # fmt: skip
 
     def _fetch_all_groups(self, req: FakeRequest, instance: Instance) -> Reply:
         flag = req.query.get("getParticipants")

@@ -110,6 +110,8 @@ class FakeGreenAPI(MessagingFake):
         # False reproduces the forum report that groups are sometimes missing from getContacts.
         self.contacts_include_groups = contacts_include_groups
         self.instances: dict[int, GreenInstance] = {}
+        self.queue: list[dict[str, Any]] = []  # receiveNotification's queue
+        self._receipts = 0
         for id_instance, token in ({1101000001: "green-token"} if instances is None else instances).items():
             self.add_instance(id_instance, token)
 
@@ -167,6 +169,18 @@ class FakeGreenAPI(MessagingFake):
     def api_get(self, req: FakeRequest) -> Reply:
         return self._api(req)
 
+    @route("DELETE", r"/waInstance(?P<id>[^/]+)/deleteNotification/(?P<token>[^/]+)/(?P<receipt>\d+)")
+    def delete_notification(self, req: FakeRequest) -> Reply:
+        try:
+            instance = self._authenticate(req.params["id"], req.params["token"])
+            receipt = int(req.params["receipt"])
+            with self.lock:
+                before = len(self.queue)
+                self.queue = [n for n in self.queue if not (n["receiptId"] == receipt and n["instance"] == instance.id)]
+                return json_reply({"result": len(self.queue) < before})
+        except GreenError as exc:
+            return exc.reply(req.path)
+
     @route("POST", r"/waInstance(?P<id>[^/]+)/(?P<method>[^/]+)/(?P<token>[^/]+)")
     def api_post(self, req: FakeRequest) -> Reply:
         return self._api(req)
@@ -193,6 +207,7 @@ class FakeGreenAPI(MessagingFake):
             ("GET", "getcontacts"): self._get_contacts,
             ("GET", "getchats"): self._get_chats,
             ("POST", "getchathistory"): self._get_chat_history,
+            ("GET", "receivenotification"): self._receive_notification,
             ("POST", "getchats"): self._get_chats,
         }
 
@@ -241,13 +256,54 @@ class FakeGreenAPI(MessagingFake):
             raise invalid("'count' must be a positive integer")
         with self.lock:
             rows = [m for m in self.sent if m["chat_id"] == chat_id and m.get("instance") == instance.id]
+            written = [m for m in self.inbound if m["chat_id"] == chat_id]
         items = [
             {"type": "outgoing", "idMessage": m["message_id"], "timestamp": int(m["at"]),
              "typeMessage": "textMessage", "chatId": chat_id, "textMessage": m["text"],
              "statusMessage": "delivered" if m.get("status") == "sent" else "pending", "sendByApi": True}
-            for m in reversed(rows)
+            for m in rows
+        ] + [
+            {"type": "incoming", "idMessage": m["message_id"], "timestamp": int(m["at"]), "typeMessage": "textMessage",
+             "chatId": chat_id, "senderId": m["sender"], "senderName": m.get("name", ""), "textMessage": m["text"]}
+            for m in written
         ]  # fmt: skip
+        items.sort(key=lambda item: -item["timestamp"])
         return json_reply(items[:count])
+
+    def _receive_notification(self, req: FakeRequest, instance: GreenInstance) -> Reply:
+        """The oldest notification not yet deleted ({"receiptId", "body"}), or null when none."""
+        with self.lock:
+            for note in self.queue:
+                if note["instance"] == instance.id:
+                    return json_reply({"receiptId": note["receiptId"], "body": note["body"]})
+        return Reply(200, b"null", {"Content-Type": "application/json"})  # Green-API answers a JSON null
+
+    def write(self, chat: str, text: str, **kwargs: Any) -> dict[str, Any]:
+        entry = super().write(chat, text, **kwargs)
+        with self.lock:  # the notification also waits in the queue until the client deletes it
+            self._receipts += 1
+            instance = next(iter(self.instances.values()))
+            self.queue.append({"receiptId": self._receipts, "instance": instance.id, "body": self.webhook_event(entry)})
+        return entry
+
+    def webhook_event(self, entry: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            instance = next(iter(self.instances.values()))
+        text_data: dict[str, Any]
+        if entry.get("reply_to"):
+            text_data = {"typeMessage": "quotedMessage",
+                         "extendedTextMessageData": {"text": entry["text"], "stanzaId": entry["reply_to"],
+                                                     "participant": instance.wid},
+                         "quotedMessage": {"stanzaId": entry["reply_to"], "participant": instance.wid,
+                                           "typeMessage": "textMessage", "textMessage": "…"}}  # fmt: skip
+        else:
+            text_data = {"typeMessage": "textMessage", "textMessageData": {"textMessage": entry["text"]}}
+        return {"typeWebhook": "incomingMessageReceived",
+                "instanceData": {"idInstance": instance.id, "wid": instance.wid, "typeInstance": "whatsapp"},
+                "timestamp": int(entry["at"]), "idMessage": entry["message_id"],
+                "senderData": {"chatId": entry["chat_id"], "chatName": entry.get("name", ""), "sender": entry["sender"],
+                               "senderName": entry.get("name", ""), "senderContactName": ""},
+                "messageData": text_data}  # fmt: skip
 
     def _get_state(self, req: FakeRequest, instance: GreenInstance) -> Reply:
         with self.lock:

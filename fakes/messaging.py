@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import argparse
 import html
+import json
+import secrets
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import deque
 from collections.abc import Callable
 from string import Template
@@ -110,6 +114,11 @@ class MessagingFake(FakeServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0) -> None:
         super().__init__(host=host, port=port, latency=latency)
         self.sent: list[dict[str, Any]] = []
+        # Messages people wrote to the account (a provider's answer, a customer): served by the
+        # gateway's history/polling API and POSTed to `webhook_url` when one is set.
+        self.inbound: list[dict[str, Any]] = []
+        self.webhook_url = ""
+        self.webhook_results: list[int] = []  # the status code of every webhook POST, in order
         self._controls = self._collect_controls()
 
     # ----- what subclasses use or override ---------------------------------
@@ -130,6 +139,52 @@ class MessagingFake(FakeServer):
         key = self.chat_key(chat)
         with self.lock:
             return [dict(m) for m in self.sent if m["chat_id"] == key]
+
+    # ----- incoming messages ---------------------------------------------
+    def write(self, chat: str, text: str, *, sender: str = "", name: str = "Provider", reply_to: str = "",
+              deliveries: int = 1, **extra: Any) -> dict[str, Any]:  # fmt: skip
+        """Someone writes `text` in `chat` (replying to our message `reply_to`, if given): the fake
+        keeps it for polling and POSTs the gateway's event to `webhook_url` `deliveries` times
+        (more than once: a gateway retrying after a timeout)."""
+        entry = {"chat_id": chat, "text": text, "sender": sender or chat, "name": name, "reply_to": reply_to,
+                 "message_id": self.new_message_id(), "at": time.time(), **extra}  # fmt: skip
+        with self.lock:
+            self.inbound.append(entry)
+        for _ in range(deliveries if self.webhook_url else 0):
+            self.push(self.webhook_event(entry))
+        return entry
+
+    @control("write")
+    def _c_write(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self.write(str(args["chat"]), str(args["text"]), sender=str(args.get("sender", "")),
+                          reply_to=str(args.get("reply_to", "")), deliveries=int(args.get("deliveries", 1)))  # fmt: skip
+
+    @control("webhook")
+    def _c_webhook(self, args: dict[str, Any]) -> dict[str, Any]:
+        self.webhook_url = str(args.get("url", ""))
+        return {"url": self.webhook_url}
+
+    def new_message_id(self) -> str:
+        return secrets.token_hex(8).upper()
+
+    def webhook_event(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """The gateway's webhook body for one inbound message (each fake builds its own shape)."""
+        raise NotImplementedError
+
+    def push(self, body: dict[str, Any]) -> int:
+        """POST one event to webhook_url like the gateway does; returns the status (0: unreachable)."""
+        request = urllib.request.Request(self.webhook_url, data=json.dumps(body).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})  # fmt: skip
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 (loopback test server)
+                status = answer.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except OSError:
+            status = 0
+        with self.lock:
+            self.webhook_results.append(status)
+        return status
 
     def seed_demo(self) -> None:
         """Fill the fake with the demo's data (used by --seed-demo)."""

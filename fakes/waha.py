@@ -222,12 +222,14 @@ class FakeWAHA(MessagingFake):
         with self.lock:
             session = self._session(req.params["session"], expected="WORKING")
             rows = [m for m in self.sent if m["chat_id"] == chat_id and m.get("session") == session.name]
+            written = [m for m in self.inbound if m["chat_id"] == chat_id]
             me = session.me_id
         items = [
             {"id": m["message_id"], "timestamp": int(m["at"]), "from": me, "fromMe": True, "source": "api",
-             "to": chat_id, "body": m["text"], "hasMedia": False, "ack": 2, "ackName": "DEVICE"}
-            for m in reversed(rows)
-        ]  # fmt: skip
+             "to": chat_id, "body": m["text"], "hasMedia": False, "ack": 2, "ackName": "DEVICE", "_at": m["at"]}
+            for m in rows
+        ] + [{**self._wa_message(m, me), "_at": m["at"]} for m in written]  # fmt: skip
+        items = [{k: v for k, v in i.items() if k != "_at"} for i in sorted(items, key=lambda i: -i["_at"])]
         if "filter.fromMe" in query:
             wanted = query["filter.fromMe"].lower() == "true"
             items = [i for i in items if i["fromMe"] is wanted]
@@ -238,6 +240,26 @@ class FakeWAHA(MessagingFake):
                 items = [i for i in items if keep(i["timestamp"], int(query[name]))]
         offset, limit = _count(query.get("offset"), 0), _count(query.get("limit"), 10)
         return json_reply(items[offset : offset + limit])
+
+    def _wa_message(self, entry: dict[str, Any], me: str) -> dict[str, Any]:
+        """A WAMessage someone else wrote (WEBJS shape): `from` the chat, `participant` the sender."""
+        group = entry["chat_id"].endswith("@g.us")
+        reply = {"id": entry["reply_to"], "participant": me, "body": None} if entry.get("reply_to") else None
+        return {
+            "id": f"false_{entry['chat_id']}_{entry['message_id']}" + (f"_{entry['sender']}" if group else ""),
+            "timestamp": int(entry["at"]), "from": entry["chat_id"], "fromMe": False, "source": "app",
+            "to": me, "participant": entry["sender"] if group else None, "body": entry["text"],
+            "hasMedia": False, "ack": 1, "ackName": "SERVER", "replyTo": reply,
+            "_data": {"notifyName": entry.get("name", "")},
+        }  # fmt: skip
+
+    def webhook_event(self, entry: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            session = self.sessions.get("default") or next(iter(self.sessions.values()))
+        return {"id": f"evt_{secrets.token_hex(8)}", "timestamp": int(entry["at"] * 1000), "event": "message",
+                "session": session.name, "me": {"id": session.me_id, "pushName": session.push_name},
+                "payload": self._wa_message(entry, session.me_id), "engine": "WEBJS",
+                "environment": {"version": "fake", "engine": "WEBJS", "tier": "CORE"}}  # fmt: skip
 
     def _list_sessions(self, req: FakeRequest) -> Reply:
         show_all = req.query.get("all", "").lower() in ("true", "1")

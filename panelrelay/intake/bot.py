@@ -1,7 +1,8 @@
 """The team bot: staff send the workspace's Telegram bot "/refill 123 456" in a private chat.
 
 The bot is the workspace's Telegram connection; its updates are read by the one `getUpdates`
-poller in transports (Telegram allows only one), which hands private messages here first:
+poller in transports (Telegram allows only one) or arrive by webhook, and go through the front
+door (transports.incoming), where `receiver` is subscribed first for private chats:
 
 - "/start <token>" with a staff member's one-time token (Profile → Team bot) links that
   Telegram account to the membership; any other /start is left to transports' start links;
@@ -29,6 +30,7 @@ from panelrelay.forwarding.models import Command, Request, RequestOrder
 from panelrelay.intake.models import BotMessage, TelegramLink
 from panelrelay.intake.parser import parse_bot_command
 from panelrelay.panels.models import Panel
+from panelrelay.transports.incoming import Incoming
 from panelrelay.transports.models import Connection
 from panelrelay.worker.queue import enqueue
 
@@ -39,6 +41,13 @@ HELP = (
     "/panel shows which panel they go to."
 )
 _PANEL_COMMAND = re.compile(r"\s*/panel(?:@([A-Za-z0-9_]+))?(?:\s+(.*))?\s*$", re.IGNORECASE | re.DOTALL)
+
+
+def receiver(incoming: Incoming) -> bool:
+    """The front door's receiver: private messages to a Telegram bot are looked at here first."""
+    if not (incoming.connection.is_telegram and incoming.private):
+        return False
+    return handle_private(incoming.connection, incoming.raw)
 
 
 def handle_private(connection: Connection, message: dict[str, Any]) -> bool:

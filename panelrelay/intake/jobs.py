@@ -8,16 +8,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from panelrelay.core import ratelimit
 from panelrelay.core.logscrub import scrub
 from panelrelay.forwarding.models import Request
 from panelrelay.intake import bot, tickets
 from panelrelay.intake.models import TicketIntake
 from panelrelay.panels.adapters.base import PanelError
 from panelrelay.panels.models import Panel
-from panelrelay.transports.base import TransportError
-from panelrelay.transports.integrations.telegram.transport import TelegramTransport
 from panelrelay.transports.models import Connection
+from panelrelay.transports.services import send_or_retry
 from panelrelay.worker.models import Job
 from panelrelay.worker.queue import enqueue
 from panelrelay.worker.registry import Retry, handler, periodic
@@ -130,21 +128,7 @@ def bot_send(job: Job) -> None:
 
 
 def _send_private(connection_pk: int, chat: str, text: str) -> None:
-    """One text to a staff member's private chat, within the chat's and the bot's pacing."""
+    """One text to a staff member's private chat, on the one paced send path (transports)."""
     connection = Connection.objects.select_related("workspace").filter(pk=connection_pk, kind="telegram").first()
-    if connection is None:
-        return
-    transport = TelegramTransport(connection)
-    wait = ratelimit.try_acquire(*transport.pacing(chat))
-    if wait > 0:
-        raise Retry(wait, "pacing")
-    try:
-        transport.send(chat, text)
-    except TransportError as exc:
-        if exc.kind == "rate_limited":
-            ratelimit.push_back(transport.push_back_key(chat), exc.retry_after or 5.0)
-            raise Retry(exc.retry_after or 5.0, str(exc)) from None
-        if exc.permanent:  # the person blocked the bot: nobody to tell
-            log.info("team bot answer to a staff chat not sent: %s", exc)
-            return
-        raise
+    if connection is not None:
+        send_or_retry(connection, chat, text)

@@ -5,3 +5,9 @@ class TransportsConfig(AppConfig):
     name = "panelrelay.transports"
     label = "transports"
     verbose_name = "Transports: Telegram and WhatsApp connections, destinations"
+
+    def ready(self) -> None:
+        from panelrelay.transports import incoming
+        from panelrelay.transports.integrations.telegram.updates import start_link_receiver
+
+        incoming.subscribe("transports.start_links", start_link_receiver, priority=50)

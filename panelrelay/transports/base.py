@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from panelrelay.transports.incoming import Incoming
     from panelrelay.transports.models import Connection
 
 PERMANENT_KINDS = {"target_gone", "auth_failed", "bad_request"}
@@ -108,6 +109,19 @@ class Transport:
         `since`, or None when the chat has none. Used after a send was interrupted, to learn
         whether it arrived before sending again. Raises TransportError when it cannot tell."""
         raise TransportError(f"{self.label} cannot list what it sent", kind="unavailable")
+
+    # Receiving (transports.incoming): whether the connection can read messages written to it
+    # by webhook or polling. A Telegram bot receives through its updates instead (updates.py).
+    can_receive: bool = False
+
+    def parse_webhook(self, body: Any) -> list[Incoming]:
+        """The messages in one webhook body the gateway POSTed to us ([] for other events)."""
+        return []
+
+    def poll_incoming(self, chats: list[str], since: dict[str, float]) -> tuple[list[Incoming], dict[str, float]]:
+        """Messages written in `chats` after `since` (per chat: where the last poll stopped), and
+        the new positions. A chat never polled starts now: old history is not replayed."""
+        return [], since
 
 
 def same_text(a: str, b: str) -> bool:

@@ -41,6 +41,17 @@ class Connection(WorkspaceOwned):
     updates_offset = models.BigIntegerField(default=0)
     # Telegram only: the URL Telegram POSTs updates to when the owner chose a webhook; "" = polling.
     webhook_url = models.CharField(max_length=300, blank=True)
+    # WhatsApp gateways and the Telegram user account: how messages written to us arrive
+    # (transports.incoming). A bot always receives (getUpdates or its webhook).
+    RECEIVE_OFF, RECEIVE_WEBHOOK, RECEIVE_POLL = "", "webhook", "poll"
+    RECEIVE_CHOICES = [
+        (RECEIVE_OFF, "Off"),
+        (RECEIVE_WEBHOOK, "Webhook: the gateway posts to this server"),
+        (RECEIVE_POLL, "Polling: this server asks every 30 s (works behind NAT)"),
+    ]
+    receive = models.CharField(max_length=10, choices=RECEIVE_CHOICES, default=RECEIVE_OFF, blank=True)
+    # Where polling stopped, per chat (a timestamp or a message id): nothing is read twice.
+    poll_state = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.name}"
@@ -189,3 +200,20 @@ class Incident(WorkspaceOwned):
 
     def __str__(self) -> str:
         return f"{self.key} ({'closed' if self.closed else 'open'})"
+
+
+class ReceivedMessage(models.Model):
+    """A gateway message already handed to the receivers (transports.incoming): a retry of the same
+    message (webhooks are retried, two pollers may overlap) is dropped at the door."""
+
+    connection = models.ForeignKey(Connection, models.CASCADE, related_name="+")
+    message_id = models.CharField(max_length=200)
+    received = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "message_id"], name="received_message_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"message {self.message_id} on connection {self.connection_id}"

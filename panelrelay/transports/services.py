@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -18,10 +19,12 @@ from django.utils import timezone
 from panelrelay.accounts.models import Workspace
 from panelrelay.core import ratelimit
 from panelrelay.transports.base import Chat, Status, Transport, TransportError, split_text
+from panelrelay.transports.incoming import receive_all
 from panelrelay.transports.integrations import REGISTRY, transport_for
 from panelrelay.transports.models import Connection, Destination, DiscoveredChat, Incident
 from panelrelay.transports.privacy import mask_domains
 from panelrelay.worker.queue import enqueue
+from panelrelay.worker.registry import Retry
 
 log = logging.getLogger("panelrelay.transports")
 # How long a further part of a long text, or the resend after a move, may wait for its slot.
@@ -40,25 +43,23 @@ def deliver(destination: Destination, text: str) -> str:
     TransportError after the bookkeeping; a `local` one means nothing was sent (pacing said wait).
     """
     transport = transport_for(destination.connection)
-    keys, jitter = transport.pacing(destination.target)
-    wait = ratelimit.try_acquire(keys, jitter)
-    if wait > 0:
-        raise TransportError(f"next sending slot in {wait:.1f} s", kind="rate_limited", retry_after=wait, local=True)
     try:
-        parts = split_text(text, transport.max_length)
-        remote_id = _send(transport, destination, parts[0])
-        for part in parts[1:]:
-            _follow_up_slot(transport, destination)
-            _send(transport, destination, part)
+        remote_id = _paced(transport, destination.target, text, moved=lambda new: _moved(destination, new))
     except TransportError as exc:
-        _failed(transport, destination, exc)
+        if not exc.local:
+            _failed(transport, destination, exc)
         raise
     _delivered(destination)
     return remote_id
 
 
-def can_find_sent(destination: Destination) -> bool:
-    return transport_for(destination.connection).can_find_sent
+def send_text(connection: Connection, chat: str, text: str) -> str:
+    """Send a text to a chat that is not a destination (a staff member's private chat, a greeting).
+
+    The same paced path as deliver(): the chat's and the connection's slots, 429s pushing the
+    slot back for every process, long texts split. Raises TransportError (`local`: not sent yet).
+    """
+    return _paced(transport_for(connection), chat, text)
 
 
 def find_sent(destination: Destination, text: str, since: datetime) -> str | None:
@@ -72,25 +73,64 @@ def find_sent(destination: Destination, text: str, since: datetime) -> str | Non
     return transport.find_sent(destination.target, parts[0], since)
 
 
-def _send(transport: Transport, destination: Destination, text: str) -> str:
+def send_or_retry(connection: Connection, chat: str, text: str) -> None:
+    """send_text() for a worker job: waits (Retry) for pacing and 429s, drops a text to a chat that
+    is gone (the person blocked the bot: nobody to tell), retries other failures."""
+    try:
+        send_text(connection, chat, text)
+    except TransportError as exc:
+        if exc.kind == "rate_limited":
+            raise Retry(max(exc.retry_after or 1.0, 0.05), str(exc)) from None
+        if exc.permanent:
+            log.info("text to chat of connection %s not sent: %s", connection.pk, exc)
+            return
+        raise
+
+
+def _paced(transport: Transport, chat: str, text: str, moved: Callable[[str], None] | None = None) -> str:
+    """The one sending path: take the pacing slots (all or none), send every part, follow a move."""
+    keys, jitter = transport.pacing(chat)
+    wait = ratelimit.try_acquire(keys, jitter)
+    if wait > 0:
+        raise TransportError(f"next sending slot in {wait:.1f} s", kind="rate_limited", retry_after=wait, local=True)
+    target = [chat]  # the chat may move (a group became a supergroup) between two parts
+    try:
+        parts = split_text(text, transport.max_length)
+        remote_id = _send(transport, target, parts[0], moved)
+        for part in parts[1:]:
+            _follow_up_slot(transport, target[0])
+            _send(transport, target, part, moved)
+    except TransportError as exc:
+        if exc.kind == "rate_limited" and not exc.local:
+            ratelimit.push_back(transport.push_back_key(target[0]), exc.retry_after or 5.0)
+        raise
+    return remote_id
+
+
+def _send(transport: Transport, target: list[str], text: str, moved: Callable[[str], None] | None) -> str:
     """One send; when the chat moved (a Telegram group became a supergroup), follow it once."""
     try:
-        return transport.send(destination.target, text)
+        return transport.send(target[0], text)
     except TransportError as exc:
-        if exc.kind != "target_moved" or not exc.new_target:
+        if exc.kind != "target_moved" or not exc.new_target or moved is None:
             raise
-        moved_to = exc.new_target
-    log.info("destination %s moved to %s", destination.code, moved_to)
-    Destination.objects.filter(pk=destination.pk).update(target=moved_to)
-    destination.target = moved_to
-    _follow_up_slot(transport, destination)
-    return transport.send(destination.target, text)  # a second move is reported, not followed
+        new_target = exc.new_target
+    log.info("chat %s moved to %s", target[0], new_target)
+    moved(new_target)
+    target[0] = new_target
+    _follow_up_slot(transport, new_target)
+    return transport.send(new_target, text)  # a second move is reported, not followed
 
 
-def _follow_up_slot(transport: Transport, destination: Destination) -> None:
+def _moved(destination: Destination, new_target: str) -> None:
+    Destination.objects.filter(pk=destination.pk).update(target=new_target)
+    destination.target = new_target
+
+
+def _follow_up_slot(transport: Transport, chat: str) -> None:
     """Wait for the next slot: part of the text is out already, so giving up is the last resort
     (the caller would then retry the whole text, and the first parts would arrive twice)."""
-    keys, jitter = transport.pacing(destination.target)
+    keys, jitter = transport.pacing(chat)
     try:
         ratelimit.acquire(keys, jitter, max_wait=FOLLOW_UP_WAIT)
     except TimeoutError:
@@ -123,8 +163,6 @@ def _delivered(destination: Destination) -> None:
 
 def _failed(transport: Transport, destination: Destination, exc: TransportError) -> None:
     log.info("delivery to destination %s failed (%s): %s", destination.code, exc.kind, exc)
-    if exc.kind == "rate_limited" and not exc.local:
-        ratelimit.push_back(transport.push_back_key(destination.target), exc.retry_after or 5.0)
     if exc.kind == "target_gone":
         return mark_broken(destination, str(exc))
     _record(destination, False, str(exc))
@@ -234,3 +272,18 @@ def remember_chat(connection: Connection, chat: Chat, active: bool = True) -> No
             "seen_at": timezone.now(),
         },
     )
+
+
+def poll_chats(connection: Connection) -> int:
+    """Read what was written in the connection's destination chats since the last poll (a
+    WhatsApp gateway or the Telegram user account set to polling) and hand it to receive()."""
+    chats = list(
+        Destination.objects.filter(connection=connection, enabled=True).order_by("-last_delivery_at", "id")
+        .values_list("target", flat=True).distinct()
+    )  # fmt: skip
+    items, positions = transport_for(connection).poll_incoming(chats, dict(connection.poll_state or {}))
+    handled = receive_all(items)
+    if positions != connection.poll_state:
+        Connection.objects.filter(pk=connection.pk).update(poll_state=positions)
+        connection.poll_state = positions
+    return handled

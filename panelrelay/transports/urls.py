@@ -1,6 +1,6 @@
 from django.urls import path
 
-from panelrelay.transports import settings_views, views
+from panelrelay.transports import hooks, settings_views, views
 from panelrelay.transports.integrations.telegram import webhook
 
 app_name = "transports"
@@ -22,6 +22,7 @@ urlpatterns = [
     path("settings/connections/<uuid:code>/start-link/", settings_views.start_link, name="start_link"),
     path("settings/connections/<uuid:code>/updates/", settings_views.updates_mode, name="updates_mode"),
     path("hooks/telegram/<uuid:code>/", webhook.receive, name="telegram_webhook"),
+    path("hooks/whatsapp/<uuid:code>/<str:token>/", hooks.receive_webhook, name="gateway_webhook"),
     path("settings/alerts/", settings_views.alerts, name="alerts"),
     path("settings/alerts/test/", settings_views.test_alert, name="test_alert"),
 ]

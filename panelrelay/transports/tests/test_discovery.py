@@ -6,6 +6,7 @@ from panelrelay.transports.integrations.telegram.updates import GREETING, poll
 from panelrelay.transports.models import DiscoveredChat, Incident, StartLink
 from panelrelay.transports.services import refresh_status
 from panelrelay.transports.tests.helpers import BASIC, GROUP, WA_GROUP, FakeTestCase, connection, destination
+from panelrelay.worker.runner import Worker
 
 NEW_GROUP = -1009876543210
 
@@ -58,6 +59,9 @@ class TelegramUpdatesTestCase(FakeTestCase):
         self.assertEqual((chat.chat_id, chat.title, chat.username), ("700000001", "Fiona", "fiona"))
         link.refresh_from_db()
         self.assertEqual((link.user_id, link.user_name), ("700000001", "Fiona"))
+        # The greeting goes out on the one paced send path, from the worker.
+        self.assertEqual(self.fake.messages_to(700000001), [])
+        Worker(worker_id="greet", idle_sleep=0).run(burst=True)
         self.assertEqual([m["text"] for m in self.fake.messages_to(700000001)], [GREETING])
         self.assertEqual(self.fake.messages_to(700000002), [])
 

@@ -12,8 +12,8 @@ from typing import Any
 from urllib.parse import quote
 
 from panelrelay.core.http import Result
-from panelrelay.transports import pacing
-from panelrelay.transports.base import Chat, Status, Transport, TransportError, epoch, same_text
+from panelrelay.transports.base import Chat, Status, TransportError, epoch, same_text
+from panelrelay.transports.incoming import Incoming
 from panelrelay.transports.integrations.common import (
     CHECK_TIMEOUT,
     call,
@@ -22,6 +22,7 @@ from panelrelay.transports.integrations.common import (
     not_json,
     retry_after,
 )
+from panelrelay.transports.integrations.whatsapp import WhatsAppTransport, incoming
 
 STATES = {
     "open": ("working", "connected"),
@@ -30,10 +31,9 @@ STATES = {
 }
 
 
-class EvolutionTransport(Transport):
+class EvolutionTransport(WhatsAppTransport):
     kind = "evolution"
     label = "Evolution API"
-    max_length = 4096
 
     @property
     def instance(self) -> str:
@@ -55,9 +55,6 @@ class EvolutionTransport(Transport):
         key = message.get("key") if isinstance(message, dict) else None
         return str(key.get("id", "")) if isinstance(key, dict) else ""
 
-    def pacing(self, target: str) -> tuple[dict[str, float], float]:
-        return {f"wa:{self.connection.code}": self.connection.pace_seconds}, pacing.value("PACING_WHATSAPP_JITTER")
-
     can_find_sent = True
 
     def find_sent(self, target: str, text: str, since: datetime) -> str | None:
@@ -78,6 +75,29 @@ class EvolutionTransport(Transport):
             if (at is None or at >= since.timestamp()) and same_text(_text_of(item.get("message")), text):
                 return str(key.get("id") or "found")
         return None
+
+    def parse_webhook(self, body: Any) -> list[Incoming]:
+        # {"event": "messages.upsert" (or MESSAGES_UPSERT), "instance", "data": message or [messages]}
+        if not isinstance(body, dict) or str(body.get("event", "")).lower().replace("_", ".") != "messages.upsert":
+            return []
+        if body.get("instance") not in (None, self.connection.config.get("instance")):
+            return []
+        data = body.get("data")
+        if isinstance(data, dict) and isinstance(data.get("messages"), list):
+            data = data["messages"]
+        items = data if isinstance(data, list) else [data]
+        return [found for found in (_incoming(self, item) for item in items) if found is not None]
+
+    def chat_history(self, chat: str, since: float) -> list[Incoming]:
+        number = chat.removesuffix("@c.us")
+        jid = number if "@" in number else f"{number}@s.whatsapp.net"
+        body = self.api("POST", f"/chat/findMessages/{self.instance}", timeout=CHECK_TIMEOUT,
+                        json={"where": {"key": {"remoteJid": jid, "fromMe": False}}})  # fmt: skip
+        records = body.get("messages", body) if isinstance(body, dict) else body
+        if isinstance(records, dict):
+            records = records.get("records", [])
+        found = [_incoming(self, item) for item in (records if isinstance(records, list) else [])]
+        return sorted((f for f in found if f is not None and f.at.timestamp() >= since), key=lambda f: f.at)
 
     def check(self) -> Status:
         try:
@@ -122,6 +142,32 @@ class EvolutionTransport(Transport):
         return TransportError(f"Evolution API answered {status}: {text or 'no details'}", kind="unavailable")
 
 
+def _incoming(transport: EvolutionTransport, item: Any) -> Incoming | None:
+    """A Baileys message someone else wrote; a reaction counts as its emoji, replying to its message."""
+    key = item.get("key") if isinstance(item, dict) else None
+    if not isinstance(key, dict) or key.get("fromMe") is True:
+        return None
+    message = item.get("message") if isinstance(item.get("message"), dict) else {}
+    reaction = message.get("reactionMessage") if isinstance(message.get("reactionMessage"), dict) else None
+    if reaction is not None:
+        reacted = reaction.get("key") if isinstance(reaction.get("key"), dict) else {}
+        text, reply_to = reaction.get("text") or "", reacted.get("id") or ""
+    else:
+        text, reply_to = _text_of(message), _quoted_id(item, message)
+    return incoming(transport, chat=key.get("remoteJid"), sender=key.get("participant") or item.get("participant"),
+                    name=item.get("pushName"), text=text, message_id=key.get("id"), reply_to=reply_to,
+                    at=item.get("messageTimestamp"), raw=item)  # fmt: skip
+
+
+def _quoted_id(item: dict[str, Any], message: dict[str, Any]) -> str:
+    """contextInfo.stanzaId: inside extendedTextMessage (Baileys), or beside the message (Evolution v2)."""
+    for holder in (message.get("extendedTextMessage"), item, message):
+        context = holder.get("contextInfo") if isinstance(holder, dict) else None
+        if isinstance(context, dict) and context.get("stanzaId"):
+            return str(context["stanzaId"])
+    return ""
+
+
 def _text_of(message: Any) -> str:
     """The text of a Baileys message: `conversation`, or `extendedTextMessage.text`."""
     if not isinstance(message, dict):
@@ -129,6 +175,9 @@ def _text_of(message: Any) -> str:
     extended = message.get("extendedTextMessage")
     if isinstance(extended, dict) and extended.get("text"):
         return str(extended["text"])
+    for media in ("imageMessage", "videoMessage", "documentMessage"):  # a caption is what was written
+        if isinstance(message.get(media), dict) and message[media].get("caption"):
+            return str(message[media]["caption"])
     return str(message.get("conversation") or "")
 
 

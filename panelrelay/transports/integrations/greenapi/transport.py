@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from panelrelay.core.http import Result
-from panelrelay.transports import pacing
-from panelrelay.transports.base import Chat, Status, Transport, TransportError, epoch, same_text
+from panelrelay.transports.base import Chat, Status, TransportError, epoch, same_text
+from panelrelay.transports.incoming import Incoming
 from panelrelay.transports.integrations.common import (
     CHECK_TIMEOUT,
     call,
@@ -20,8 +20,10 @@ from panelrelay.transports.integrations.common import (
     not_json,
     retry_after,
 )
+from panelrelay.transports.integrations.whatsapp import WhatsAppTransport, incoming
 
 API_URL = "https://api.green-api.com"
+MAX_NOTIFICATIONS = 50  # notifications read per poll; the rest wait in the queue for the next one
 QUOTA_WAIT = 3600.0  # a monthly quota does not free up in minutes; look again in an hour
 STATES = {
     "authorized": ("working", "authorised"),
@@ -33,19 +35,21 @@ STATES = {
 }
 
 
-class GreenApiTransport(Transport):
+class GreenApiTransport(WhatsAppTransport):
     kind = "greenapi"
     label = "Green-API"
     max_length = 4000  # the docs disagree (20000 / 4000): the lower bound is safe
 
-    def api(self, method: str, name: str, timeout: float | None = None, **kwargs: Any) -> Any:
+    def api(self, method: str, name: str, timeout: float | None = None, suffix: str = "", **kwargs: Any) -> Any:
         config = self.connection.config
-        path = f"/waInstance{config.get('id_instance', '')}/{name}/{self.connection.secret()}"
+        path = f"/waInstance{config.get('id_instance', '')}/{name}/{self.connection.secret()}{suffix}"
         result = call(method, join(config.get("api_url") or API_URL, path), service="Green-API", timeout=timeout,
                       **kwargs)  # fmt: skip
         body = json_of(result)
         if result.status == 200 and body is not None:
             return body
+        if result.status == 200 and result.content.strip() in (b"null", b""):  # receiveNotification: nothing queued
+            return None
         raise self.error(result, body)
 
     def send(self, target: str, text: str) -> str:
@@ -54,9 +58,6 @@ class GreenApiTransport(Transport):
             # Accepted or not? Green-API gave no id; retrying may duplicate, dropping may lose.
             raise TransportError("Green-API answered without a message id", kind="unavailable")
         return str(body["idMessage"])
-
-    def pacing(self, target: str) -> tuple[dict[str, float], float]:
-        return {f"wa:{self.connection.code}": self.connection.pace_seconds}, pacing.value("PACING_WHATSAPP_JITTER")
 
     can_find_sent = True
 
@@ -74,6 +75,27 @@ class GreenApiTransport(Transport):
             if (at is None or at >= since.timestamp()) and same_text(str(words), text):
                 return str(item.get("idMessage") or "found")
         return None
+
+    def parse_webhook(self, body: Any) -> list[Incoming]:
+        # {"typeWebhook": "incomingMessageReceived", "instanceData", "idMessage", "senderData", "messageData"}
+        if not isinstance(body, dict) or body.get("typeWebhook") != "incomingMessageReceived":
+            return []
+        instance = body.get("instanceData") if isinstance(body.get("instanceData"), dict) else {}
+        if str(instance.get("idInstance", "")) not in ("", str(self.connection.config.get("id_instance", ""))):
+            return []
+        found = _incoming(self, body)
+        return [found] if found else []
+
+    def poll_incoming(self, chats: list[str], since: dict[str, float]) -> tuple[list[Incoming], dict[str, float]]:
+        """Green-API keeps one queue per instance: receiveNotification, handle, deleteNotification."""
+        found: list[Incoming] = []
+        for _ in range(MAX_NOTIFICATIONS):
+            note = self.api("GET", "receiveNotification", timeout=CHECK_TIMEOUT, params={"receiveTimeout": "0"})
+            if not isinstance(note, dict) or note.get("receiptId") is None:
+                break  # null: the queue is empty
+            found += self.parse_webhook(note.get("body"))
+            self.api("DELETE", "deleteNotification", timeout=CHECK_TIMEOUT, suffix=f"/{note['receiptId']}")
+        return found, since
 
     def check(self) -> Status:
         try:
@@ -132,3 +154,19 @@ def _quota(body: Any) -> str:
         if isinstance(status, dict) and status.get("description"):
             return str(status["description"]).split(" Please go to")[0]
     return "monthly limit reached"
+
+
+def _incoming(transport: GreenApiTransport, body: dict[str, Any]) -> Incoming | None:
+    """incomingMessageReceived: text in textMessageData or extendedTextMessageData; a reply or a
+    reaction names the message it answers in quotedMessage.stanzaId (Green-API docs, "Quoted message")."""
+    sender = body.get("senderData") if isinstance(body.get("senderData"), dict) else {}
+    data = body.get("messageData") if isinstance(body.get("messageData"), dict) else {}
+    plain = data.get("textMessageData") if isinstance(data.get("textMessageData"), dict) else {}
+    extended = data.get("extendedTextMessageData") if isinstance(data.get("extendedTextMessageData"), dict) else {}
+    quoted = data.get("quotedMessage") if isinstance(data.get("quotedMessage"), dict) else {}
+    caption = data.get("fileMessageData") if isinstance(data.get("fileMessageData"), dict) else {}
+    text = plain.get("textMessage") or extended.get("text") or caption.get("caption") or ""
+    return incoming(transport, chat=sender.get("chatId"), sender=sender.get("sender"),
+                    name=sender.get("senderName") or sender.get("chatName"), text=text,
+                    message_id=body.get("idMessage"), reply_to=quoted.get("stanzaId") or extended.get("stanzaId"),
+                    at=body.get("timestamp"), raw=body)  # fmt: skip

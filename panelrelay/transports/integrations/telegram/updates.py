@@ -3,25 +3,28 @@
 - my_chat_member in a group: the bot was added (→ a pickable group) or removed (→ its
   destinations are broken, the owner is alerted, before any message fails);
 - a group upgraded to a supergroup (migrate_to_chat_id): destinations follow the new id;
-- "/start <token>" in a private chat: the person opened a one-time start link and becomes a
-  pickable Telegram user; a user blocking the bot breaks their destinations.
-Handling is idempotent: an update read twice (two pollers) changes nothing more.
+- every message (private or group) goes through the front door (transports.incoming) as an
+  Incoming: "/start <token>" of a start link is `start_link_receiver`'s (the person becomes a
+  pickable Telegram user), staff commands are the team bot's (the intake app subscribes);
+- a user blocking the bot breaks their destinations.
+Handling is idempotent: an update read twice (two pollers, a webhook retry) changes nothing more.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from panelrelay.core import ratelimit
-from panelrelay.transports.base import Chat, TransportError
+from panelrelay.transports.base import Chat
+from panelrelay.transports.incoming import Incoming, receive
 from panelrelay.transports.integrations.telegram.transport import TelegramTransport
 from panelrelay.transports.models import Connection, Destination, DiscoveredChat, StartLink
 from panelrelay.transports.services import close_incidents, mark_broken, remember_chat
+from panelrelay.worker.queue import enqueue
 
 log = logging.getLogger("panelrelay.transports")
 PRESENT = ("member", "administrator", "creator")
@@ -86,19 +89,42 @@ def _message(connection: Connection, message: dict[str, Any]) -> None:
     if message.get("migrate_to_chat_id"):
         _migrate(connection, str(chat.get("id", "")), str(message["migrate_to_chat_id"]), chat)
         return
-    text = str(message.get("text") or "")
-    if chat.get("type") == "private" and _team_bot(connection, message):
-        return
-    if chat.get("type") == "private" and text.startswith("/start"):
-        token = text.split(maxsplit=1)[1].strip() if " " in text else ""
-        _link_user(connection, message.get("from") or chat, token)
+    found = incoming_of(connection, message)
+    if found is not None:
+        receive(found)
 
 
-def _team_bot(connection: Connection, message: dict[str, Any]) -> bool:
-    """Staff commands to the bot and staff link tokens are the intake app's (its team bot)."""
-    from panelrelay.intake.bot import handle_private
+def incoming_of(connection: Connection, message: dict[str, Any]) -> Incoming | None:
+    """A Bot API Message as the front door's Incoming. Its id is chat:message_id (unique per chat)."""
+    chat = message.get("chat") or {}
+    chat_id, number = str(chat.get("id") or ""), message.get("message_id")
+    if not chat_id or number is None:
+        return None
+    sender = message.get("from") or {}
+    name = " ".join(str(sender.get(k) or "") for k in ("first_name", "last_name")).strip()
+    reply = message.get("reply_to_message") if isinstance(message.get("reply_to_message"), dict) else {}
+    date = message.get("date")
+    return Incoming(
+        connection=connection,
+        chat_id=chat_id,
+        private=chat.get("type") == "private",
+        sender_id=str(sender.get("id") or ""),
+        sender_name=name or str(sender.get("username") or ""),
+        text=str(message.get("text") or message.get("caption") or ""),
+        message_id=f"{chat_id}:{number}",
+        reply_to=str(reply.get("message_id") or ""),
+        at=datetime.fromtimestamp(date, UTC) if isinstance(date, int) else timezone.now(),
+        raw=message,
+    )
 
-    return handle_private(connection, message)
+
+def start_link_receiver(incoming: Incoming) -> bool:
+    """ "/start <token>" in a private chat with a bot: the person opened a one-time start link."""
+    if not (incoming.connection.is_telegram and incoming.private and incoming.text.startswith("/start")):
+        return False
+    token = incoming.text.split(maxsplit=1)[1].strip() if " " in incoming.text else ""
+    _link_user(incoming.connection, incoming.raw.get("from") or incoming.raw.get("chat") or {}, token)
+    return True
 
 
 def _migrate(connection: Connection, old: str, new: str, chat: dict[str, Any]) -> None:
@@ -124,11 +150,6 @@ def _link_user(connection: Connection, user: dict[str, Any], token: str) -> None
 
 
 def _greet(connection: Connection, user_id: str) -> None:
-    """Tell the person pressing Start that it worked; best effort, never at the cost of pacing."""
-    transport = TelegramTransport(connection)
-    if ratelimit.try_acquire(*transport.pacing(user_id)) > 0:
-        return
-    try:
-        transport.send(user_id, GREETING)
-    except TransportError as exc:
-        log.info("greeting for a linked Telegram user not sent: %s", exc)
+    """Tell the person pressing Start that it worked, through the one paced send path (a job)."""
+    enqueue("transports.send", {"connection": connection.pk, "chat": user_id, "text": GREETING},
+            workspace=connection.workspace, max_attempts=3)  # fmt: skip

@@ -19,11 +19,13 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from django.utils import timezone
 from telethon import TelegramClient, errors
 from telethon.sessions import StringSession
 
 from panelrelay.transports import pacing
 from panelrelay.transports.base import Status, Transport, TransportError, same_text
+from panelrelay.transports.incoming import Incoming
 from panelrelay.transports.models import Connection
 
 T = TypeVar("T")
@@ -107,6 +109,27 @@ def error_from(exc: Exception) -> TransportError:
     return TransportError(f"Telegram failed: {type(exc).__name__}", kind="unavailable")
 
 
+POLL_CHATS = 20
+
+
+def _incoming(transport: Transport, chat: str, message: Any) -> Incoming:
+    reply = getattr(message, "reply_to", None)
+    sender = getattr(message, "sender", None)
+    name = " ".join(str(getattr(sender, k, "") or "") for k in ("first_name", "last_name")).strip()
+    when = getattr(message, "date", None)
+    return Incoming(
+        connection=transport.connection,
+        chat_id=chat,
+        private=not chat.startswith(("https://t.me/+", "t.me/+")) and getattr(message, "is_private", True) is True,
+        sender_id=str(getattr(message, "sender_id", "") or ""),
+        sender_name=name or str(getattr(sender, "username", "") or ""),
+        text=str(getattr(message, "message", "") or ""),
+        message_id=f"{chat}:{getattr(message, 'id', '')}",
+        reply_to=str(getattr(reply, "reply_to_msg_id", "") or ""),
+        at=when if isinstance(when, datetime) else timezone.now(),
+    )
+
+
 class TelegramUserTransport(Transport):
     kind = "telegram_user"
     label = "Telegram user account"
@@ -142,6 +165,32 @@ class TelegramUserTransport(Transport):
             if same_text(str(getattr(message, "message", "") or ""), text):
                 return str(getattr(message, "id", "") or "found")
         return None
+
+    can_receive = True
+
+    def poll_incoming(self, chats: list[str], since: dict[str, float]) -> tuple[list[Incoming], dict[str, float]]:
+        """New messages in the chats we send to, by message id (Telethon's get_messages(min_id=…)).
+        A chat never read starts at its newest message. Reads share the account's flood limits."""
+        chats = chats[:POLL_CHATS]
+
+        async def action(client: Any) -> dict[str, list[Any]]:
+            found = {}
+            for chat in chats:
+                last = since.get(chat)
+                kwargs = {"limit": 1} if last is None else {"limit": 50, "min_id": int(last)}
+                found[chat] = list(await client.get_messages(chat, **kwargs) or [])
+            return found
+
+        positions, items = dict(since), []
+        for chat, messages in self.call(action).items():
+            first_look = since.get(chat) is None
+            for message in messages:
+                number = int(getattr(message, "id", 0) or 0)
+                positions[chat] = max(positions.get(chat, 0), number)
+                if not first_look and not getattr(message, "out", False):
+                    items.append(_incoming(self, chat, message))
+            positions.setdefault(chat, 0)
+        return sorted(items, key=lambda item: item.at), positions
 
     def pacing(self, target: str) -> tuple[dict[str, float], float]:
         # User accounts get banned much faster than bots: one slow lane for the whole account.

@@ -11,8 +11,8 @@ from typing import Any
 from urllib.parse import quote
 
 from panelrelay.core.http import Result
-from panelrelay.transports import pacing
-from panelrelay.transports.base import Chat, Status, Transport, TransportError, epoch, same_text
+from panelrelay.transports.base import Chat, Status, TransportError, epoch, same_text
+from panelrelay.transports.incoming import Incoming
 from panelrelay.transports.integrations.common import (
     CHECK_TIMEOUT,
     call,
@@ -21,6 +21,7 @@ from panelrelay.transports.integrations.common import (
     not_json,
     retry_after,
 )
+from panelrelay.transports.integrations.whatsapp import WhatsAppTransport, incoming
 
 STATES = {
     "WORKING": ("working", "session WORKING"),
@@ -31,10 +32,9 @@ STATES = {
 }
 
 
-class WahaTransport(Transport):
+class WahaTransport(WhatsAppTransport):
     kind = "waha"
     label = "WAHA"
-    max_length = 4096
 
     @property
     def session(self) -> str:
@@ -60,10 +60,24 @@ class WahaTransport(Transport):
         message = self.api("POST", "/api/sendText", json=body)
         return message_id(message)
 
-    def pacing(self, target: str) -> tuple[dict[str, float], float]:
-        return {f"wa:{self.connection.code}": self.connection.pace_seconds}, pacing.value("PACING_WHATSAPP_JITTER")
-
     can_find_sent = True
+
+    def parse_webhook(self, body: Any) -> list[Incoming]:
+        # {"event": "message" | "message.any", "session", "payload": WAMessage} (WAHA docs, Events).
+        if not isinstance(body, dict) or body.get("event") not in ("message", "message.any"):
+            return []
+        if body.get("session") not in (None, self.session):
+            return []
+        found = _incoming(self, body.get("payload"))
+        return [found] if found else []
+
+    def chat_history(self, chat: str, since: float) -> list[Incoming]:
+        path = f"/api/{quote(self.session, safe='')}/chats/{quote(chat, safe='@.')}/messages"
+        params = {"limit": "50", "downloadMedia": "false", "filter.fromMe": "false",
+                  "filter.timestamp.gte": str(int(since))}  # fmt: skip
+        items = self.api("GET", path, timeout=CHECK_TIMEOUT, params=params)
+        found = [_incoming(self, item) for item in (items if isinstance(items, list) else [])]
+        return sorted((f for f in found if f is not None), key=lambda f: f.at)
 
     def find_sent(self, target: str, text: str, since: datetime) -> str | None:
         # GET /api/{session}/chats/{chatId}/messages with WAHA's filter.* query (newest first).
@@ -131,6 +145,19 @@ class WahaTransport(Transport):
         if status == 400:
             return TransportError(f"WAHA refused the message: {text}", kind="bad_request")
         return TransportError(f"WAHA answered {status}: {text}", kind="unavailable")
+
+
+def _incoming(transport: WahaTransport, payload: Any) -> Incoming | None:
+    """A WAMessage someone else wrote: `from` is the chat, `participant` the sender in a group,
+    `replyTo.id` the message it answers; our own (fromMe, also sent by message.any) are skipped."""
+    if not isinstance(payload, dict) or payload.get("fromMe") is True:
+        return None
+    data = payload.get("_data") if isinstance(payload.get("_data"), dict) else {}
+    reply = payload.get("replyTo") if isinstance(payload.get("replyTo"), dict) else {}
+    return incoming(transport, chat=payload.get("from"), sender=payload.get("participant") or payload.get("from"),
+                    name=data.get("notifyName") or data.get("pushName") or payload.get("notifyName") or "",
+                    text=payload.get("body"), message_id=message_id(payload), reply_to=_serialized(reply.get("id")),
+                    at=payload.get("timestamp"), raw=payload)  # fmt: skip
 
 
 def _serialized(value: Any) -> str:

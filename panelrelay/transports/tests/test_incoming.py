@@ -1,0 +1,141 @@
+"""The front door: every transport that can receive turns what arrives into one Incoming and
+hands it to the receivers, once per gateway message, by webhook and by polling, through the fakes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fakes.evolution import FakeEvolution
+from fakes.greenapi import FakeGreenAPI
+from fakes.waha import FakeWAHA
+from panelrelay.accounts.models import Workspace
+from panelrelay.transports import hooks, incoming
+from panelrelay.transports.models import Connection, ReceivedMessage
+from panelrelay.transports.services import poll_chats
+from panelrelay.transports.tests.helpers import WA_GROUP, connection, destination
+
+FAKES = {"waha": FakeWAHA, "evolution": FakeEvolution, "greenapi": FakeGreenAPI}
+PROVIDER = "447700900999@c.us"
+
+
+@pytest.fixture
+def got():
+    """A receiver that records what reaches it, subscribed for the test's duration."""
+    seen: list[incoming.Incoming] = []
+
+    def record(item: incoming.Incoming) -> bool:
+        seen.append(item)
+        return True
+
+    incoming.subscribe("test.recorder", record, priority=1)
+    yield seen
+    incoming._receivers[:] = [r for r in incoming._receivers if r[1] != "test.recorder"]
+
+
+def gateway(kind: str, receive: str):
+    fake = FAKES[kind]().start()
+    if kind == "evolution":
+        fake.add_group(WA_GROUP, "Provider group")
+    ws = Workspace.objects.create(name=f"in-{kind}")
+    conn = connection(ws, kind, fake)
+    Connection.objects.filter(pk=conn.pk).update(receive=receive)
+    conn.refresh_from_db()
+    destination(conn, WA_GROUP, name="Provider group")
+    return fake, conn
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", sorted(FAKES))
+def test_a_reply_posted_by_the_gateway_twice_reaches_the_receivers_once(kind, got, live_server, settings) -> None:
+    settings.SITE_URL = live_server.url
+    fake, conn = gateway(kind, Connection.RECEIVE_WEBHOOK)
+    try:
+        fake.webhook_url = hooks.url_for(conn)
+        entry = fake.write(WA_GROUP, "done ✅", sender=PROVIDER, name="Prov", reply_to="3EB0AAAA", deliveries=2)
+    finally:
+        fake.stop()
+    assert fake.webhook_results == [200, 200]
+    [item] = got
+    assert (item.connection.pk, item.chat_id, item.private, item.sender_id) == (conn.pk, WA_GROUP, False, PROVIDER)
+    assert (item.text, item.sender_name) == ("done ✅", "Prov")
+    assert item.reply_to == "3EB0AAAA"
+    assert entry["message_id"] in item.message_id
+    assert abs(item.at.timestamp() - entry["at"]) < 1.5
+    assert ReceivedMessage.objects.filter(connection=conn).count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", sorted(FAKES))
+def test_polling_reads_new_messages_once_and_not_old_history(kind, got) -> None:
+    fake, conn = gateway(kind, Connection.RECEIVE_POLL)
+    try:
+        if kind != "greenapi":  # Green-API's queue holds only what arrives after the instance was set up
+            fake.write(WA_GROUP, "written before we started listening", sender=PROVIDER)["at"] -= 10
+        assert poll_chats(conn) == 0  # the first look only notes where the chat is
+        fake.write(WA_GROUP, "9000001 refilled", sender=PROVIDER, reply_to="3EB0BBBB")
+        # A message written in the same second as the last poll is still read (>=); the door drops repeats.
+        assert poll_chats(Connection.objects.get(pk=conn.pk)) == 1
+        assert poll_chats(Connection.objects.get(pk=conn.pk)) == 0
+    finally:
+        fake.stop()
+    [item] = got
+    assert (item.chat_id, item.text, item.reply_to, item.sender_id) == (WA_GROUP, "9000001 refilled", "3EB0BBBB",
+                                                                          PROVIDER)  # fmt: skip
+    if kind == "greenapi":
+        assert fake.queue == [], "every notification read was deleted from the queue"
+
+
+@pytest.mark.django_db
+def test_our_own_messages_and_other_events_are_not_incoming(got) -> None:
+    fake, conn = gateway("waha", Connection.RECEIVE_POLL)
+    try:
+        from panelrelay.transports.integrations import transport_for
+
+        transport = transport_for(conn)
+        assert transport.parse_webhook({"event": "message.ack", "payload": {"id": "x"}}) == []
+        assert transport.parse_webhook({"event": "message.any", "payload": {"id": "x", "fromMe": True}}) == []
+        assert transport.parse_webhook({"event": "message", "session": "other", "payload": {"id": "y"}}) == []
+        assert transport.parse_webhook([1, 2]) == []
+    finally:
+        fake.stop()
+    assert got == []
+
+
+@pytest.mark.django_db
+def test_the_hook_answers_only_with_its_token_and_a_json_body(client, got) -> None:
+    fake, conn = gateway("greenapi", Connection.RECEIVE_WEBHOOK)
+    fake.stop()
+    path = hooks.url_for(conn).split("://", 1)[1].split("/", 1)[1]
+    good = "/" + path
+    wrong = good.replace(hooks.secret_for(conn), "0" * 48)
+    body = json.dumps({"typeWebhook": "stateInstanceChanged", "stateInstance": "authorized"})
+    assert client.post(wrong, body, content_type="application/json").status_code == 404
+    assert client.post(good, "{not json", content_type="application/json").status_code == 400
+    answer = client.post(good, body, content_type="application/json")
+    assert answer.status_code == 200 and answer.json()["messages"] == 0
+    Connection.objects.filter(pk=conn.pk).update(receive=Connection.RECEIVE_POLL)  # the owner turned webhooks off
+    assert client.post(good, body, content_type="application/json").status_code == 404
+    assert got == []
+
+
+@pytest.mark.django_db
+def test_a_receiver_that_fails_leaves_the_message_for_the_next_delivery(got) -> None:
+    ws = Workspace.objects.create(name="fail")
+    conn = Connection.objects.create(workspace=ws, kind="waha", name="w", config={})
+    item = incoming.Incoming(connection=conn, chat_id=WA_GROUP, private=False, sender_id=PROVIDER, sender_name="",
+                             text="done", message_id="ABC")  # fmt: skip
+
+    def broken(_: incoming.Incoming) -> bool:
+        raise RuntimeError("a bug in a receiver")
+
+    incoming.subscribe("test.broken", broken, priority=0)
+    try:
+        with pytest.raises(RuntimeError):
+            incoming.receive(item)
+    finally:
+        incoming._receivers[:] = [r for r in incoming._receivers if r[1] != "test.broken"]
+    assert not ReceivedMessage.objects.exists(), "not marked as received: the retry is handled"
+    assert incoming.receive(item) is True and len(got) == 1
+    assert incoming.receive(item) is False and len(got) == 1
