@@ -13,12 +13,7 @@ from fakes.messaging import SlidingWindow
 from fakes.telegram.errors import TelegramError, bad_request, forbidden, ok, too_many
 from fakes.telegram.markup import plain_text
 from fakes.telegram.params import as_text, request_params
-from fakes.telegram.world import (
-    BotAccount,
-    Chat,
-    Target,
-    User,
-)
+from fakes.telegram.world import BotAccount, Chat, Target, User
 
 MAX_TEXT = 4096
 

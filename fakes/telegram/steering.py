@@ -6,13 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from fakes.telegram.world import (
-    CHAT_TYPES,
-    DEFAULT_ACTOR,
-    BotAccount,
-    Chat,
-    User,
-)
+from fakes.telegram.world import CHAT_TYPES, DEFAULT_ACTOR, BotAccount, Chat, User
 
 
 class Steering:

@@ -12,12 +12,7 @@ from typing import Any
 
 from fakes.telegram.errors import TelegramError, bad_request, ok
 from fakes.telegram.params import as_flag, as_int, as_list, as_text
-from fakes.telegram.world import (
-    ADMIN_RIGHTS,
-    DEFAULT_ACTOR,
-    BotAccount,
-    User,
-)
+from fakes.telegram.world import ADMIN_RIGHTS, DEFAULT_ACTOR, BotAccount, User
 
 # getUpdates default: everything except these (Bot API docs on allowed_updates).
 NOT_BY_DEFAULT = ("chat_member", "message_reaction", "message_reaction_count")
