@@ -25,6 +25,7 @@ POLL_CHATS = 20  # chats read per poll of one connection: the destinations first
 class WhatsAppTransport(Transport):
     max_length = 4096
     can_receive = True
+    rate_limit_wait = 30.0  # seconds after a 429 without Retry-After
 
     def pacing(self, target: str) -> tuple[dict[str, float], float]:
         return {f"wa:{self.connection.code}": self.connection.pace_seconds}, pacing.value("PACING_WHATSAPP_JITTER")
@@ -50,9 +51,9 @@ class WhatsAppTransport(Transport):
     def common_error(self, result: Result, body: Any, service: str) -> TransportError | None:
         """The errors every gateway reports alike: a refused key, a 429, a body that is not JSON."""
         if result.status in (401, 403):
-            return TransportError(f"{service} refused the key ({result.status})", kind="auth_failed")
+            return TransportError(f"{service} refused the API key ({result.status})", kind="auth_failed")
         if result.status == 429:
-            wait = retry_after(result, 30.0)
+            wait = retry_after(result, self.rate_limit_wait)
             return TransportError(f"{service} rate limit: retry after {wait:g} s", kind="rate_limited",
                                   retry_after=wait)  # fmt: skip
         if body is None:

@@ -19,8 +19,6 @@ from panelrelay.transports.integrations.common import (
     call,
     join,
     json_of,
-    not_json,
-    retry_after,
 )
 from panelrelay.transports.integrations.whatsapp import WhatsAppTransport, incoming
 
@@ -120,14 +118,9 @@ class EvolutionTransport(WhatsAppTransport):
     def error(self, result: Result, body: Any) -> TransportError:
         status, items = result.status, _messages(body)
         text = "; ".join(str(i) for i in items if not isinstance(i, dict))
-        if status in (401, 403):
-            return TransportError(f"Evolution API refused the apikey ({status})", kind="auth_failed")
-        if status == 429:
-            wait = retry_after(result, 30.0)
-            return TransportError(f"Evolution API rate limit: retry after {wait:g} s", kind="rate_limited",
-                                  retry_after=wait)  # fmt: skip
-        if body is None:
-            return not_json(result, "Evolution API")
+        common = self.common_error(result, body, "Evolution API")
+        if common is not None:
+            return common
         if status == 404:  # "The "x" instance does not exist": waiting will not create it
             return TransportError(f"Evolution API: {text or 'not found'}", kind="auth_failed")
         if "Connection Closed" in text:

@@ -17,8 +17,6 @@ from panelrelay.transports.integrations.common import (
     call,
     join,
     json_of,
-    not_json,
-    retry_after,
 )
 from panelrelay.transports.integrations.whatsapp import WhatsAppTransport, incoming
 
@@ -39,6 +37,7 @@ class GreenApiTransport(WhatsAppTransport):
     kind = "greenapi"
     label = "Green-API"
     max_length = 4000  # the docs disagree (20000 / 4000): the lower bound is safe
+    rate_limit_wait = 5.0  # Green-API limits requests per second, not per minute
 
     def api(self, method: str, name: str, timeout: float | None = None, suffix: str = "", **kwargs: Any) -> Any:
         config = self.connection.config
@@ -120,12 +119,9 @@ class GreenApiTransport(WhatsAppTransport):
             return TransportError("Green-API does not know this instance id (403)", kind="auth_failed")
         if status == 466:
             return TransportError(f"Green-API quota exceeded: {_quota(body)}", kind="quota", retry_after=QUOTA_WAIT)
-        if status == 429:
-            wait = retry_after(result, 5.0)
-            return TransportError(f"Green-API rate limit: retry after {wait:g} s", kind="rate_limited",
-                                  retry_after=wait)  # fmt: skip
-        if body is None:
-            return not_json(result, "Green-API")
+        common = self.common_error(result, body, "Green-API")
+        if common is not None:
+            return common
         if status == 400 and ("not authorized" in message or "starting" in message):
             return TransportError(f"Green-API: {message}", kind="unavailable")
         if status == 400:

@@ -18,8 +18,6 @@ from panelrelay.transports.integrations.common import (
     call,
     join,
     json_of,
-    not_json,
-    retry_after,
 )
 from panelrelay.transports.integrations.whatsapp import WhatsAppTransport, incoming
 
@@ -129,17 +127,13 @@ class WahaTransport(WhatsAppTransport):
 
     def error(self, result: Result, body: Any) -> TransportError:
         status, text = result.status, _message(body)
-        if status in (401, 403):
-            return TransportError(f"WAHA refused the API key ({status} {text or 'Unauthorized'})", kind="auth_failed")
         if status == 422:
             found = body.get("status") if isinstance(body, dict) else None
             detail = f"the WhatsApp session is {found}, not WORKING" if found else text or "session not ready"
             return TransportError(detail, kind="unavailable")
-        if status == 429:
-            wait = retry_after(result, 30.0)
-            return TransportError(f"WAHA rate limit: retry after {wait:g} s", kind="rate_limited", retry_after=wait)
-        if body is None:
-            return not_json(result, "WAHA")
+        common = self.common_error(result, body, "WAHA")
+        if common is not None:
+            return common
         if status == 404:
             return TransportError(f"WAHA: {text or 'not found'}", kind="unavailable")
         if status == 400:
