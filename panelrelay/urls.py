@@ -11,3 +11,8 @@ urlpatterns = [
     path("master/", include("panelrelay.master.urls")),
     path("master/vault/", include("panelrelay.vault.urls")),
 ]
+
+# JSON for every path under /api/, pages elsewhere (core/errors.py).
+handler400 = "panelrelay.core.errors.bad_request"
+handler404 = "panelrelay.core.errors.page_not_found"
+handler500 = "panelrelay.core.errors.server_error"

@@ -16,6 +16,8 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 
+from panelrelay.core import params
+
 M = TypeVar("M", bound=Model)
 View = Callable[..., HttpResponse]
 
@@ -56,3 +58,12 @@ def get_for_member(
     if perm and not request.membership.has(perm):
         raise PermissionDenied("Your role in this workspace does not allow this. Ask the owner.")
     return obj
+
+
+def get_picked(
+    request: HttpRequest, model_or_qs: type[M] | QuerySet[M], data: Any, name: str, perm: str | None = None
+) -> M | None:
+    """The object a form's select sent by its code as `name`: None when empty, a 400 naming the
+    field when the value is not a code at all, and like get_for_member() otherwise."""
+    code = params.code(data, name)
+    return get_for_member(request, model_or_qs, perm, code=code) if code else None
