@@ -57,7 +57,13 @@ def client() -> httpx.Client:
 
 def check_url(url: str, allow_private: bool | None = None) -> None:
     """Raise OutboundError(kind=invalid_url|blocked) for a URL we must not call."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # a ValueError for :99999 or :x, whether or not private addresses are allowed
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise OutboundError("the address must have a valid host and a port from 1 to 65535", "invalid_url")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise OutboundError("the address must start with http:// or https:// and name a host", "invalid_url")
     allow = settings.OUTBOUND_ALLOW_PRIVATE if allow_private is None else allow_private

@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 
 def panel_origin(raw: str) -> str:
     """`https://mypanel.com/admin/adminapi/v2/` → `https://mypanel.com`: the adapter adds the API path."""
-    parts = urlsplit(raw.strip())
+    try:
+        parts = urlsplit(raw.strip())
+    except ValueError:  # "http://[::1": an unclosed IPv6 bracket
+        parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise forms.ValidationError("Enter the panel's address, starting with https://")
     return f"{parts.scheme}://{parts.netloc.split('@')[-1].lower()}"
