@@ -7,11 +7,15 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from panelrelay.api.models import ApiToken, digest
+from panelrelay.core import params
+from panelrelay.core.errors import too_big_message
+from panelrelay.core.params import BadParameter
 
 View = Callable[..., JsonResponse]
 
@@ -55,6 +59,8 @@ def api_view(*methods: str) -> Callable[[View], View]:
                 if not token.last_used or (timezone.now() - token.last_used).total_seconds() > 60:
                     ApiToken.objects.filter(pk=token.pk).update(last_used=timezone.now())
                 return view(request, *args, **kwargs)
+            except BadParameter as exc:
+                return error(400, str(exc))
             except ApiError as exc:
                 response = error(exc.status, str(exc))
                 if exc.status == 405:
@@ -67,12 +73,33 @@ def api_view(*methods: str) -> Callable[[View], View]:
 
 
 def json_body(request: HttpRequest) -> dict[str, Any]:
+    """The body's JSON object; every string in it can be stored (see core.params.text_problem)."""
     if not request.content_type or "json" not in request.content_type:
         raise ApiError(415, "Send a JSON body with Content-Type: application/json.")
     try:
         data = json.loads(request.body or b"null")
+    except RequestDataTooBig:
+        raise ApiError(413, too_big_message()) from None
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "The body is not valid JSON.") from None
+    except RecursionError:  # json.loads recurses once per nested [ or {
+        raise ApiError(400, "The body is nested too deeply to be a request.") from None
     if not isinstance(data, dict):
         raise ApiError(400, "The body must be a JSON object.")
+    for name, value in data.items():
+        _check_strings(name, value)
     return data
+
+
+def _check_strings(name: str, value: Any) -> None:
+    """A NUL or a lone surrogate anywhere in a field is refused, naming the field. A loop, not
+    recursion: the body may be nested nearly as deep as json.loads() allows."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            params.check_text(name, item)
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
