@@ -339,9 +339,47 @@ def team_bot_actions(scenario: Scenario, owner: Client) -> None:
             assert_clean("a team-bot answer", text)
 
 
+def typed_text_actions(scenario: Scenario, owner: Client) -> None:
+    """Staff and the owner type a canary into every text others read: each one is refused, none is kept."""
+    import json
+
+    from panelrelay.api.models import ApiToken
+    from panelrelay.forwarding.models import Command
+    from panelrelay.transports.models import Connection
+
+    staff = sign_in("bob@example.org")  # every toggle: panels, forward, routing
+    provider = Provider.objects.filter(workspace=scenario.workspace).order_by("alias").first()
+    refill = Command.for_workspace(scenario.workspace)[0]
+    bot = Connection.objects.filter(workspace=scenario.workspace, kind="telegram").first()
+    _, token = ApiToken.issue(scenario.workspace, "typed text")
+    for canary in (CANARIES[0], f"https://www.{CANARIES[1].upper()}/api", CANARIES[2]):
+        posts = [
+            (f"/providers/{provider.code}/alias/", {"alias": f"Alpha ({canary})"}),
+            ("/forward/", {"panel": str(scenario.panel.code), "ids": "10001", "note": f"provider is {canary}",
+                           "command_button": "refill"}),
+            ("/destinations/add/", {"connection": str(bot.code), "kind": "tg_group", "target": "-1009003",
+                                    "name": f"{canary} group"}),
+            ("/settings/forwarding/templates/", {"text": f"{{command}} via {canary}\n{{ids}}"}),
+            ("/settings/forwarding/commands/", {"label": "Boost", "word": f"BOOST {canary}", "keywords": "boost"}),
+            (f"/settings/forwarding/commands/{refill.code}/", {"label": "Refill", "word": "REFILL",
+                                                               "keywords": f"refill, {canary}"}),
+            ("/settings/tickets/", {"replies_enabled": "on", "reply_forwarded": f"Sent to {canary}: {{ids}}",
+                                    "reply_already": "a", "reply_not_eligible": "b", "reply_not_yours": "c"}),
+        ]  # fmt: skip
+        for path, body in posts:
+            for client, who in ((staff, "staff"), (owner, "owner")):
+                response = client.post(path, body, follow=True, **HX)
+                assert_clean(f"{who} types a canary into {path}", response_text(response))
+        note = json.dumps({"command": "refill", "ids": ["10001"], "panel": "Main", "note": f"provider is {canary}"})
+        answer = owner.post("/api/v1/requests", note, content_type="application/json",
+                            HTTP_AUTHORIZATION=f"Bearer {token}")  # fmt: skip
+        assert answer.status_code == 400, answer.content
+        assert_clean("the API's answer to a canary note", response_text(answer))
+
+
 EXTRA_PATHS += [find_paths, error_paths, forwarding_paths]
 ACTIONS += [owner_actions, failing_panel_actions, transport_actions, ticket_actions, forwarding_actions,
-            team_bot_actions]  # fmt: skip
+            team_bot_actions, typed_text_actions]  # fmt: skip
 
 
 def sign_in(email: str) -> Client:

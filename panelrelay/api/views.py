@@ -8,17 +8,16 @@ from django.urls import reverse
 
 from panelrelay.api.auth import ApiError, api_view, json_body
 from panelrelay.api.openapi import SPEC
-from panelrelay.core import params
 from panelrelay.core.orderids import is_order_id
 from panelrelay.forwarding.intake import MAX_IDS, IntakeError, create_request, parse_ids
 from panelrelay.forwarding.models import Command, Request, RequestOrder
 from panelrelay.panels.adapters.base import PanelError
 from panelrelay.panels.models import Panel
+from panelrelay.panels.privacy import AddressInText, refuse_addresses
 from panelrelay.routing.resolve import Router
 
 ORDER_PAGE = 1000
 SAFE_INTEGER = 2**53 - 1  # a larger JSON number has lost digits in a JavaScript client before we see it
-MAX_OFFSET = 2**31 - 1  # past any request's last order; a larger one overflows the database's OFFSET
 
 
 def openapi(request: HttpRequest) -> JsonResponse:
@@ -85,6 +84,10 @@ def create(request: HttpRequest) -> JsonResponse:
     note = data.get("note", "")
     if not isinstance(note, str) or len(note) > 500:
         raise ApiError(400, "`note` must be a string of at most 500 characters.")
+    try:  # the note goes into the provider's message and onto request pages that staff read
+        refuse_addresses(request.workspace.id, note, "`note`")
+    except AddressInText as exc:
+        raise ApiError(400, str(exc)) from None
     force = data.get("force", False)
     if not isinstance(force, bool):
         raise ApiError(400, "`force` must be true or false.")
@@ -106,12 +109,12 @@ def detail(request: HttpRequest, code) -> JsonResponse:
     req = Request.objects.filter(workspace=request.workspace, code=code).first()
     if req is None:
         raise ApiError(404, "No such request in this workspace.")
-    state = params.text(request.GET, "state")
-    offset = params.integer(request.GET, "offset", 0, minimum=0, maximum=MAX_OFFSET)
-    return JsonResponse(_request_json(req, with_orders=True, state=state, offset=offset))
+    return JsonResponse(
+        _request_json(req, with_orders=True, state=request.GET.get("state"), offset=request.GET.get("offset"))
+    )
 
 
-def _request_json(req: Request, with_orders: bool, state: str = "", offset: int = 0) -> dict:
+def _request_json(req: Request, with_orders: bool, state: str | None = None, offset: str | None = None) -> dict:
     counts = dict(req.orders.values_list("state").annotate(n=Count("id")))
     body = {
         "id": str(req.code),
@@ -130,12 +133,18 @@ def _request_json(req: Request, with_orders: bool, state: str = "", offset: int 
     return body
 
 
-def _orders_page(req: Request, state: str, start: int) -> dict:
+def _orders_page(req: Request, state: str | None, offset: str | None) -> dict:
     orders = req.orders.order_by("id")
     if state:
         if state not in dict(RequestOrder.STATES):
             raise ApiError(400, f"`state` must be one of: {', '.join(dict(RequestOrder.STATES))}.")
         orders = orders.filter(state=state)
+    try:
+        start = int(offset or 0)
+    except ValueError:
+        raise ApiError(400, "`offset` must be a whole number.") from None
+    if start < 0:
+        raise ApiError(400, "`offset` must not be negative.")
     rows = [
         {
             "order_id": o.panel_order_id,
@@ -162,7 +171,7 @@ def route_check(request: HttpRequest) -> JsonResponse:
     order_id = request.GET.get("order", "").strip()
     if not is_order_id(order_id):
         raise ApiError(400, "Pass `order`: a panel order id (1 to 20 digits).")
-    panel = _panel(request, params.text(request.GET, "panel"))
+    panel = _panel(request, request.GET.get("panel"))
     try:
         found = find_order(panel, order_id)
     except PanelError as exc:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from panelrelay.forwarding.intake import MAX_IDS, IntakeError, parse_ids
+from panelrelay.panels.privacy import clean_field
 
 
 class ForwardForm(forms.Form):
@@ -16,8 +17,9 @@ class ForwardForm(forms.Form):
     note = forms.CharField(max_length=500, required=False, label="Note")
     force = forms.BooleanField(required=False, label="Ignore the cooldown")
 
-    def __init__(self, *args, panels=(), commands=(), **kwargs) -> None:
+    def __init__(self, *args, workspace_id: int, panels=(), commands=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.workspace_id = workspace_id
         self.fields["panel"].choices = [(str(p.code), p.name) for p in panels]
         self.commands = {c.slug: c for c in commands}
 
@@ -31,6 +33,10 @@ class ForwardForm(forms.Form):
         if len(ids) > MAX_IDS:
             raise forms.ValidationError(f"{len(ids):,} ids is more than {MAX_IDS:,}. Split them into several requests.")
         return ids
+
+    def clean_note(self) -> str:
+        # The note goes into the provider's message and onto request pages that staff read.
+        return clean_field(self, "note", self.workspace_id, "A note")
 
     def clean_command(self):
         slug = self.data.get("command_button") or self.cleaned_data.get("command")

@@ -14,6 +14,7 @@ from panelrelay.core.toggles import save_toggle
 from panelrelay.forwarding import text
 from panelrelay.forwarding.models import Command, ForwardingSettings, MessageTemplate
 from panelrelay.panels.adapters.base import STATUS_LABELS, UNKNOWN
+from panelrelay.panels.privacy import AddressInText, clean_field, refuse_addresses
 from panelrelay.transports.models import Destination
 
 STATUS_CHOICES = [(k, v) for k, v in STATUS_LABELS.items() if k != UNKNOWN]
@@ -47,6 +48,20 @@ class CommandForm(forms.Form):
     statuses = forms.MultipleChoiceField(choices=STATUS_CHOICES, widget=forms.CheckboxSelectMultiple, required=False)
     keywords = forms.CharField(max_length=2000, required=False)
 
+    def __init__(self, *args, workspace_id: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.workspace_id = workspace_id
+
+    def clean(self) -> dict:
+        # Labels are on the Forward page, the word starts every provider message: no web address.
+        data = super().clean()
+        for name, what in (("label", "A command's label"), ("word", "A command's word"), ("keywords", "Ticket words")):
+            try:
+                refuse_addresses(self.workspace_id, data.get(name) or "", what)
+            except AddressInText as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return data
+
 
 def _phrases(raw: str) -> str:
     """Ticket words as one tidy comma-separated line, whatever separated them in the form."""
@@ -58,13 +73,17 @@ class TemplateForm(forms.Form):
     command = forms.CharField(required=False)
     text = forms.CharField(widget=forms.Textarea)
 
+    def __init__(self, *args, workspace_id: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.workspace_id = workspace_id
+
     def clean_text(self) -> str:
         value = self.cleaned_data["text"]
         try:
             text.validate(value)
         except text.TemplateError as exc:
             raise forms.ValidationError(str(exc)) from None
-        return value
+        return clean_field(self, "text", self.workspace_id, "A message template")
 
 
 def _context(request: HttpRequest, **extra) -> dict:
@@ -95,9 +114,9 @@ def forwarding_settings(request: HttpRequest) -> HttpResponse:
 @require_member("routing")
 @require_POST
 def add_command(request: HttpRequest) -> HttpResponse:
-    form = CommandForm(request.POST)
+    form = CommandForm(request.POST, workspace_id=request.workspace.id)
     if not form.is_valid():
-        messages.error(request, "A command needs a label and a message word.")
+        messages.error(request, " ".join(form.non_field_errors()) or "A command needs a label and a message word.")
         return redirect("forwarding:settings")
     data = form.cleaned_data
     slug = slugify(data["label"]).replace("-", "_")[:40] or "command"
@@ -115,9 +134,9 @@ def add_command(request: HttpRequest) -> HttpResponse:
 @require_POST
 def update_command(request: HttpRequest, code) -> HttpResponse:
     command = get_for_member(request, Command, code=code)
-    form = CommandForm(request.POST)
+    form = CommandForm(request.POST, workspace_id=request.workspace.id)
     if not form.is_valid():
-        messages.error(request, "A command needs a label and a message word.")
+        messages.error(request, " ".join(form.non_field_errors()) or "A command needs a label and a message word.")
         return redirect("forwarding:settings")
     command.label, command.word = form.cleaned_data["label"], form.cleaned_data["word"]
     command.statuses = form.cleaned_data["statuses"]
@@ -150,7 +169,7 @@ def delete_command(request: HttpRequest, code) -> HttpResponse:
 @require_member("routing")
 @require_POST
 def save_template(request: HttpRequest) -> HttpResponse:
-    form = TemplateForm(request.POST)
+    form = TemplateForm(request.POST, workspace_id=request.workspace.id)
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))

@@ -39,7 +39,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def forward(request: HttpRequest) -> HttpResponse:
     panels = list(scoped(request, Panel).filter(enabled=True).order_by("name"))
     commands = [c for c in Command.for_workspace(request.workspace) if c.enabled]
-    form = ForwardForm(request.POST or None, panels=panels, commands=commands)
+    form = ForwardForm(request.POST or None, workspace_id=request.workspace.id, panels=panels, commands=commands)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         panel = next(p for p in panels if str(p.code) == data["panel"])

@@ -12,6 +12,7 @@ from panelrelay.core.tenancy import require_member, scoped
 from panelrelay.intake.bot import bot_panel
 from panelrelay.intake.models import TelegramLink, TicketIntake, TicketSettings
 from panelrelay.panels.models import Panel
+from panelrelay.panels.privacy import clean_field
 from panelrelay.transports.models import Connection
 
 
@@ -27,6 +28,19 @@ class ReplyForm(forms.ModelForm):
             "reply_not_yours": "Not the customer's order",
         }
         widgets = {name: forms.Textarea(attrs={"rows": 2}) for name in fields[1:]}
+
+    # Customers read these on their tickets: no web address, so no provider's domain either.
+    def clean_reply_forwarded(self) -> str:
+        return clean_field(self, "reply_forwarded", self.instance.workspace_id, "A ticket reply")
+
+    def clean_reply_already(self) -> str:
+        return clean_field(self, "reply_already", self.instance.workspace_id, "A ticket reply")
+
+    def clean_reply_not_eligible(self) -> str:
+        return clean_field(self, "reply_not_eligible", self.instance.workspace_id, "A ticket reply")
+
+    def clean_reply_not_yours(self) -> str:
+        return clean_field(self, "reply_not_yours", self.instance.workspace_id, "A ticket reply")
 
 
 class BotPanelForm(forms.Form):

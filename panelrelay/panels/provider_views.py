@@ -72,7 +72,7 @@ def alias(request: HttpRequest, code: str) -> HttpResponse:
     except registry.AliasError as exc:
         error = str(exc)
         provider.refresh_from_db(fields=["alias"])
-        typed = provider.alias if exc.typed_is_domain else typed  # never echo a domain back
+        typed = typed if exc.shown is None else exc.shown  # never echo a web address back
     ctx = {"p": provider, "editing": bool(error), "error": error, "typed": typed}
     return render(request, "panels/_alias.html", ctx)
 

@@ -9,7 +9,6 @@ domains are never decrypted here: matching compares digests.
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime
@@ -23,39 +22,18 @@ from panelrelay.core import crypto
 from panelrelay.core.logscrub import register_secret
 from panelrelay.panels.adapters.base import PanelOrder
 from panelrelay.panels.models import Panel, Provider, SeenOrder, ServiceSeen
+from panelrelay.panels.privacy import (
+    AddressInText,
+    domain_digest,
+    looks_like_domain,
+    normalize_domain,
+    refuse_addresses,
+)
 
 log = logging.getLogger("panelrelay.panels")
 
-HMAC_PURPOSE = "provider"
 CHUNK = 500  # orders per round of queries: keeps `IN (…)` lists well inside SQLite's limits
 ALIAS_MAX = 60
-
-_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
-
-
-def normalize_domain(raw: str | None) -> str | None:
-    """`HTTPS://www.SmmRush.com:443/api/v2/` → `smmrush.com`: one spelling per provider."""
-    text = (raw or "").strip().lower()
-    text = _SCHEME.sub("", text)
-    text = text.split("@")[-1]  # user:pass@host
-    text = re.split(r"[/?#\s]", text, maxsplit=1)[0]
-    text = re.sub(r":\d*$", "", text).strip(".")
-    if text.startswith("www."):
-        text = text[4:]
-    try:
-        text = text.encode("idna").decode("ascii")  # bücher.example and xn--bcher-kva.example match
-    except UnicodeError:
-        pass
-    return text or None
-
-
-def looks_like_domain(text: str) -> bool:
-    return bool(_HOSTNAME.match(text))
-
-
-def domain_digest(domain: str) -> str:
-    return crypto.index_hmac(domain, HMAC_PURPOSE)
 
 
 def next_alias(workspace: Workspace | int) -> str:
@@ -214,12 +192,12 @@ def _count_services(panel: Panel, orders: list[PanelOrder], provider_of: dict[st
 class AliasError(ValueError):
     """An alias the owner cannot have, with the reason in plain words.
 
-    `typed_is_domain`: the refused text is a provider's domain, so it must not be shown back.
+    `shown`: what a form shows back instead of the typed text (it had a web address in it).
     """
 
-    def __init__(self, message: str, typed_is_domain: bool = False) -> None:
+    def __init__(self, message: str, shown: str | None = None) -> None:
         super().__init__(message)
-        self.typed_is_domain = typed_is_domain
+        self.shown = shown
 
 
 def clean_alias(workspace_id: int, alias: str, provider: Provider | None = None) -> str:
@@ -233,10 +211,12 @@ def clean_alias(workspace_id: int, alias: str, provider: Provider | None = None)
         others = others.exclude(pk=provider.pk)
     if others.exists():
         raise AliasError(f"“{name}” is already the alias of another provider. Pick another name.")
-    domain = normalize_domain(name)
-    if domain and Provider.objects.filter(workspace_id=workspace_id, domain_hmac=domain_digest(domain)).exists():
+    try:
         # The alias is what staff and messages show; naming a provider by its domain defeats it.
-        raise AliasError("An alias must not be a provider's domain: your staff see aliases.", typed_is_domain=True)
+        # Every host name is refused alike, so the answer tells nobody which ones are providers.
+        refuse_addresses(workspace_id, name, "An alias")
+    except AddressInText as exc:
+        raise AliasError(str(exc), shown=exc.masked) from None
     return name
 
 
@@ -267,8 +247,6 @@ def add_by_domain(workspace: Workspace, raw_domain: str, alias: str = "") -> tup
     existing = Provider.objects.filter(workspace=workspace, domain_hmac=digest).first()
     if existing:
         return existing, False
-    if normalize_domain(alias) == domain:
-        raise AliasError("An alias must not be a provider's domain: your staff see aliases.", typed_is_domain=True)
     name = clean_alias(workspace.pk, alias) if alias.strip() else None
     provider, created = _create(workspace.pk, digest, domain, name)
     if created:

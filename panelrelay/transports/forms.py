@@ -10,6 +10,7 @@ from django import forms
 
 from panelrelay.accounts.models import Workspace
 from panelrelay.core import http
+from panelrelay.panels.privacy import clean_field
 from panelrelay.transports import targets
 from panelrelay.transports.models import Connection, Destination, DiscoveredChat
 
@@ -97,6 +98,10 @@ class DestinationForm(forms.Form):
         if instance is not None and not self.is_bound:
             self.initial.update(name=instance.name, connection=str(instance.connection.code), kind=instance.kind,
                                 target=instance.target)  # fmt: skip
+
+    def clean_name(self) -> str:
+        # Staff and alerts show destination names; a picked chat's title is masked where it is read.
+        return clean_field(self, "name", self.workspace.pk, "A destination name")
 
     def clean_connection(self) -> Connection:
         found = self.connections.filter(code=parse_code(self.cleaned_data["connection"])).first()

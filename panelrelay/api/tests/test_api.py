@@ -6,6 +6,7 @@ from panelrelay.api.models import ApiToken
 from panelrelay.core.testing import BaseTestCase
 from panelrelay.forwarding.models import Request
 from panelrelay.panels.models import Panel
+from panelrelay.panels.providers import add_by_domain
 
 
 class ApiTestCase(BaseTestCase):
@@ -63,6 +64,17 @@ class ApiTestCase(BaseTestCase):
         self.assertFalse(Request.objects.exists())
         r = self.call("post", "/api/v1/requests", {"command": "refill", "ids": [str(2**53 + 1), 2**53 - 1]})
         self.assertEqual(r.status_code, 201, r.content)
+
+    def test_a_note_with_any_web_address_is_refused_alike(self) -> None:
+        add_by_domain(self.workspace, "smmrush.example", "FastLikes_A")
+        errors = set()
+        for host in ("smmrush.example", "https://www.SMMRUSH.example/api", "unrelated-guess.example"):
+            r = self.call("post", "/api/v1/requests", {"command": "refill", "ids": ["1"], "note": f"via {host}"})
+            self.assertEqual(r.status_code, 400)
+            errors.add(r.json()["error"])
+        self.assertEqual(len(errors), 1)
+        self.assertIn("`note` cannot contain a web address", errors.pop())
+        self.assertFalse(Request.objects.exists())
 
     def test_it_explains_bad_input_with_4xx(self) -> None:
         cases = [

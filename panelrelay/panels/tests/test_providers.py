@@ -137,8 +137,11 @@ def test_rename_refuses_duplicates_and_domains(panel: Panel) -> None:
     assert Provider.objects.get(pk=first.pk).alias == "FastLikes_A"
     with pytest.raises(providers.AliasError, match="already the alias"):
         providers.rename(second, "fastlikes_a")
-    with pytest.raises(providers.AliasError, match="must not be a provider's domain"):
-        providers.rename(second, "https://www.A.example")
+    # Any web address is refused alike, a provider's or not: the answer tells no domain from another.
+    for typed in ("https://www.A.example", "Alpha (a.example)", "Alpha (unrelated.example)", "Alpha (ⓐ.example)"):
+        with pytest.raises(providers.AliasError, match="^An alias cannot contain a web address") as refused:
+            providers.rename(second, typed)
+        assert refused.value.shown in ("[web address]", "Alpha ([web address])")
     with pytest.raises(providers.AliasError, match="Type an alias"):
         providers.rename(second, "   ")
     with pytest.raises(providers.AliasError, match="under 61"):
@@ -154,7 +157,7 @@ def test_an_owner_adds_a_provider_by_domain(workspace: Workspace) -> None:
     for bad in ("not a domain", "localhost", ""):
         with pytest.raises(providers.AliasError):
             providers.add_by_domain(workspace, bad)
-    with pytest.raises(providers.AliasError, match="must not be"):
+    with pytest.raises(providers.AliasError, match="cannot contain a web address"):
         providers.add_by_domain(workspace, "other.example", "other.example")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from panelrelay.core import crypto
 from panelrelay.panels.models import Provider
 from panelrelay.panels.tests.helpers import PanelTestCase
@@ -59,11 +61,31 @@ class ProvidersPageTestCase(PanelTestCase):
         second.refresh_from_db()
         self.assertEqual(second.alias, "Provider 2")
         r = self.client.post(f"/providers/{second.code}/alias/", {"alias": DOMAINS[1]}, **HX)
-        self.assertContains(r, "must not be a provider")
+        self.assertContains(r, "cannot contain a web address")
         self.assertEqual(BackupRecord.objects.filter(event="alias_renamed").count(), 1)
         r = self.client.get(f"/providers/{first.code}/alias/?cancel=1", **HX)
         self.assertContains(r, "FastLikes_A")
         self.assertNotContains(r, "<form")
+
+    def test_an_alias_answers_the_same_for_a_providers_domain_and_any_other_host(self) -> None:
+        # Once "must not be a provider's domain" for a provider and accepted for any other host:
+        # staff with the panels toggle could test their guesses one by one.
+        self.staff.can_panels = True
+        self.staff.save()
+        self.login(self.alice)
+        self.sync()
+        self.login(self.bob)
+        provider = Provider.objects.order_by("alias").first()
+        answers = set()
+        for host in (DOMAINS[0], DOMAINS[1].upper(), "unrelated-guess.example", "smmrush.example"):
+            r = self.client.post(f"/providers/{provider.code}/alias/", {"alias": f"Alpha ({host})"}, **HX)
+            body = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", r.content.decode())
+            self.assertNotIn(host.lower(), body.lower())
+            answers.add(body)
+        self.assertEqual(len(answers), 1, answers)
+        self.assertIn("Alpha ([web address])", answers.pop())
+        provider.refresh_from_db()
+        self.assertEqual(provider.alias, "Provider 1")
 
     def test_the_provider_toggle_saves_in_place(self) -> None:
         self.login(self.alice)

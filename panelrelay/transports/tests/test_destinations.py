@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from panelrelay.panels.providers import add_by_domain
 from panelrelay.transports.integrations.telegram.updates import poll
 from panelrelay.transports.models import Destination, DiscoveredChat
 from panelrelay.transports.tests.helpers import GROUP, USER, FakeTestCase, connection, destination
@@ -83,6 +84,15 @@ class DestinationsPageTestCase(FakeTestCase):
         self.assertContains(r, "saved")
         group.refresh_from_db()
         self.assertEqual((group.kind, group.target, group.broken), ("tg_user", str(USER), False))
+
+    def test_a_typed_name_with_any_web_address_is_refused_alike_and_shown_masked(self) -> None:
+        add_by_domain(self.workspace, "smmrush.example", "FastLikes_A")
+        for host in ("smmrush.example", "SMMRUSH.EXAMPLE", "unrelated-guess.example"):
+            r = self.add(kind="tg_group", target="-1001234567890", name=f"{host} group")
+            self.assertContains(r, "A destination name cannot contain a web address")
+            self.assertContains(r, 'value="[web address] group"')
+            self.assertNotIn(host.lower(), r.content.decode().lower())
+        self.assertFalse(Destination.objects.exists())
 
     def test_delete_and_the_empty_state(self) -> None:
         group = destination(self.connection, GROUP, name="Provider A")
