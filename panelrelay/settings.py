@@ -57,8 +57,8 @@ if not (_secret_key and _fernet_keys and _index_key):
     _index_key = _index_key or generated["index_key"]
 
 SECRET_KEY = _secret_key
-# The first key encrypts, every key decrypts: add a new key in front to rotate, then run
-# `manage.py rotate_keys` and drop the old one.
+# The first key encrypts, every key decrypts: add a new key in front, run `manage.py rotate_keys`
+# (re-encrypts every stored secret with the first key; docs/CONFIGURATION.md), then drop the old one.
 FERNET_KEYS = _fernet_keys
 # Keyed HMAC for matching encrypted values (provider domains) without decrypting them. It is
 # separate from the Fernet keys so that rotating those leaves the index valid.

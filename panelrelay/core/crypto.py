@@ -44,6 +44,31 @@ def rotate(token: str) -> str:
     return fernet().rotate(token.encode("ascii")).decode("ascii")
 
 
+@lru_cache(maxsize=4)
+def _first(key: str) -> Fernet:
+    return Fernet(key.encode())
+
+
+def is_current(token: str) -> bool:
+    """Whether the first (newest) key reads this token, i.e. rotating it would change nothing."""
+    try:
+        _first(settings.FERNET_KEYS[0]).decrypt(token.encode("ascii"))
+    except (InvalidToken, ValueError):
+        return False
+    return True
+
+
+def rotated(token: str) -> str | None:
+    """The token re-encrypted under the first key, or None when it already is (so that a second
+    `manage.py rotate_keys` writes nothing). The clear value is never handed back to the caller."""
+    if is_current(token):
+        return None
+    try:
+        return rotate(token)
+    except (InvalidToken, ValueError) as exc:
+        raise DecryptionError("stored secret cannot be decrypted with the configured FERNET_KEYS") from exc
+
+
 def index_hmac(value: str, purpose: str) -> str:
     """A stable keyed digest, to find rows by an encrypted value without decrypting it.
 

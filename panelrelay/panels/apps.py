@@ -5,3 +5,10 @@ class PanelsConfig(AppConfig):
     name = "panelrelay.panels"
     label = "panels"
     verbose_name = "Panels: connections, panel API adapters, providers"
+
+    def ready(self) -> None:
+        from panelrelay.core import keyrotation
+        from panelrelay.panels.models import Panel, Provider
+
+        keyrotation.register(Panel, "api_key_enc")
+        keyrotation.register(Provider, "domain_enc")

@@ -7,4 +7,9 @@ class VaultConfig(AppConfig):
     verbose_name = "Vault: the master admin's append-only backup"
 
     def ready(self) -> None:
+        from panelrelay.core import keyrotation
         from panelrelay.vault import signals  # noqa: F401  (connects the delete receivers)
+        from panelrelay.vault.models import BackupRecord
+        from panelrelay.vault.reveal import rotated_payload
+
+        keyrotation.register(BackupRecord, "payload_enc", rotated_payload)

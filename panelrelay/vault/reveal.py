@@ -2,7 +2,8 @@
 
 Together with `panels.providers.match()` (which sees a domain as the panel API sends it), this
 is the only code that turns a stored provider domain back into clear text. It is called by the
-master-only views and exports of `vault.views`, and nowhere else.
+master-only views and exports of `vault.views`, and nowhere else. (`rotated_payload()`, for
+`manage.py rotate_keys`, opens a record's JSON but leaves the domains in it encrypted.)
 """
 
 from __future__ import annotations
@@ -26,6 +27,21 @@ class RevealedProvider:
 def payload(record: BackupRecord) -> dict[str, Any]:
     """The record's JSON; provider domains inside it are still encrypted tokens."""
     return json.loads(crypto.decrypt(record.payload_enc))
+
+
+def rotated_payload(token: str) -> str | None:
+    """A record's `payload_enc` under the first FERNET_KEYS key, the provider domain tokens inside
+    it too, or None when all of it already is (`manage.py rotate_keys`). The record says the same
+    after as before, which is why rewriting it is the one exception to append-only. Domains stay
+    tokens throughout: `crypto.rotated()` re-encrypts them without handing back the clear text."""
+    data = json.loads(crypto.decrypt(token))
+    inner = False
+    for item in data.get("providers", []):
+        if item.get("domain_enc") and (new := crypto.rotated(item["domain_enc"])):
+            item["domain_enc"], inner = new, True
+    if not inner and crypto.is_current(token):
+        return None
+    return crypto.encrypt(json.dumps(data))
 
 
 def providers(data: dict[str, Any]) -> list[RevealedProvider]:
