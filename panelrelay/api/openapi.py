@@ -41,6 +41,55 @@ _REQUEST = {
     "required": ["id", "url", "panel", "total", "counts"],
 }
 
+_NULLABLE_TEXT = {"type": "string", "nullable": True}
+_ROUTE = {
+    "type": "object",
+    "properties": {
+        "order_id": {"type": "string"},
+        "panel": {"type": "string"},
+        "external_id": _NULLABLE_TEXT,
+        "provider": {**_NULLABLE_TEXT, "description": "the provider's alias, never its domain"},
+        "service_id": _NULLABLE_TEXT,
+        "status": {"type": "string"},
+        "mode": {"type": "string", "enum": ["auto", "manual"]},
+        "destination": _NULLABLE_TEXT,
+        "rule": {"type": "integer", "nullable": True, "minimum": 1, "maximum": 4},
+        "reason": {"type": "string"},
+    },
+    "required": ["order_id", "panel", "external_id", "provider", "service_id", "status", "mode", "destination",
+                 "rule", "reason"],
+}  # fmt: skip
+_PANELS = {
+    "type": "object",
+    "properties": {
+        "panels": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"id": {"type": "string", "format": "uuid"}, "name": {"type": "string"},
+                               "enabled": {"type": "boolean"}},
+                "required": ["id", "name", "enabled"],
+            },
+        }
+    },
+    "required": ["panels"],
+}  # fmt: skip
+_COMMANDS = {
+    "type": "object",
+    "properties": {
+        "commands": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"command": {"type": "string"}, "label": {"type": "string"},
+                               "statuses": {"type": "array", "items": {"type": "string"}}},
+                "required": ["command", "label", "statuses"],
+            },
+        }
+    },
+    "required": ["commands"],
+}  # fmt: skip
+
 SPEC = {
     "openapi": "3.0.3",
     "info": {
@@ -121,14 +170,19 @@ SPEC = {
                 "parameters": [
                     {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}},
                     {"name": "state", "in": "query", "schema": {"type": "string", "enum": _STATES}},
-                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                    {
+                        "name": "offset",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 0, "maximum": 2147483647},
+                        "description": "the page's first order (0, 1000, …: `next_offset` of the previous page)",
+                    },
                 ],
                 "responses": {
                     "200": {"description": "the request", "content": {"application/json": {"schema": _REQUEST}}},
                     "400": _ERROR,
                     "401": _ERROR,
                     "403": _ERROR,
-                    "404": _ERROR,
+                    "404": _ERROR,  # also for an id that is not a UUID
                 },  # fmt: skip
             }
         },
@@ -146,10 +200,7 @@ SPEC = {
                     {"name": "panel", "in": "query", "schema": {"type": "string"}},
                 ],
                 "responses": {
-                    "200": {
-                        "description": "the decision",
-                        "content": {"application/json": {"schema": {"type": "object"}}},
-                    },
+                    "200": {"description": "the decision", "content": {"application/json": {"schema": _ROUTE}}},
                     "400": _ERROR,
                     "401": _ERROR,
                     "403": _ERROR,
@@ -163,7 +214,7 @@ SPEC = {
                 "operationId": "listPanels",
                 "summary": "The workspace's panels",
                 "responses": {
-                    "200": {"description": "panels", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "200": {"description": "panels", "content": {"application/json": {"schema": _PANELS}}},
                     "401": _ERROR,
                     "403": _ERROR,
                 },
@@ -174,7 +225,7 @@ SPEC = {
                 "operationId": "listCommands",
                 "summary": "The commands that can be forwarded",
                 "responses": {
-                    "200": {"description": "commands", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "200": {"description": "commands", "content": {"application/json": {"schema": _COMMANDS}}},
                     "401": _ERROR,
                     "403": _ERROR,
                 },
@@ -188,7 +239,14 @@ SPEC = {
                 "description": "an error, said in words",
                 "content": {
                     "application/json": {
-                        "schema": {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "error": {"type": "string", "description": "what was wrong, naming the field"}
+                            },
+                            "required": ["error"],
+                            "additionalProperties": False,
+                        }
                     }
                 },
             }

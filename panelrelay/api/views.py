@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from panelrelay.api.auth import ApiError, api_view, json_body
 from panelrelay.api.openapi import SPEC
+from panelrelay.core import params
 from panelrelay.core.orderids import is_order_id
 from panelrelay.forwarding.intake import MAX_IDS, IntakeError, create_request, parse_ids
 from panelrelay.forwarding.models import Command, Request, RequestOrder
@@ -18,6 +19,7 @@ from panelrelay.routing.resolve import Router
 
 ORDER_PAGE = 1000
 SAFE_INTEGER = 2**53 - 1  # a larger JSON number has lost digits in a JavaScript client before we see it
+MAX_OFFSET = 2**31 - 1  # past any request's last order; a larger one overflows the database's OFFSET
 
 
 def openapi(request: HttpRequest) -> JsonResponse:
@@ -109,12 +111,12 @@ def detail(request: HttpRequest, code) -> JsonResponse:
     req = Request.objects.filter(workspace=request.workspace, code=code).first()
     if req is None:
         raise ApiError(404, "No such request in this workspace.")
-    return JsonResponse(
-        _request_json(req, with_orders=True, state=request.GET.get("state"), offset=request.GET.get("offset"))
-    )
+    state = params.text(request.GET, "state")
+    offset = params.integer(request.GET, "offset", 0, minimum=0, maximum=MAX_OFFSET)
+    return JsonResponse(_request_json(req, with_orders=True, state=state, offset=offset))
 
 
-def _request_json(req: Request, with_orders: bool, state: str | None = None, offset: str | None = None) -> dict:
+def _request_json(req: Request, with_orders: bool, state: str = "", offset: int = 0) -> dict:
     counts = dict(req.orders.values_list("state").annotate(n=Count("id")))
     body = {
         "id": str(req.code),
@@ -133,18 +135,12 @@ def _request_json(req: Request, with_orders: bool, state: str | None = None, off
     return body
 
 
-def _orders_page(req: Request, state: str | None, offset: str | None) -> dict:
+def _orders_page(req: Request, state: str, start: int) -> dict:
     orders = req.orders.order_by("id")
     if state:
         if state not in dict(RequestOrder.STATES):
             raise ApiError(400, f"`state` must be one of: {', '.join(dict(RequestOrder.STATES))}.")
         orders = orders.filter(state=state)
-    try:
-        start = int(offset or 0)
-    except ValueError:
-        raise ApiError(400, "`offset` must be a whole number.") from None
-    if start < 0:
-        raise ApiError(400, "`offset` must not be negative.")
     rows = [
         {
             "order_id": o.panel_order_id,
@@ -171,7 +167,7 @@ def route_check(request: HttpRequest) -> JsonResponse:
     order_id = request.GET.get("order", "").strip()
     if not is_order_id(order_id):
         raise ApiError(400, "Pass `order`: a panel order id (1 to 20 digits).")
-    panel = _panel(request, request.GET.get("panel"))
+    panel = _panel(request, params.text(request.GET, "panel"))
     try:
         found = find_order(panel, order_id)
     except PanelError as exc:
