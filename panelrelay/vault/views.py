@@ -13,10 +13,8 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from panelrelay.accounts.models import Workspace
 from panelrelay.core import csvsafe
@@ -46,8 +44,13 @@ EXPORT_FIELDS = [
 
 
 def _search(request: HttpRequest) -> tuple[QuerySet[BackupRecord], str, str]:
-    """Records matching ?q= (workspace, panel name, actor, a code, or an exact provider domain)."""
-    q, event = request.GET.get("q", "").strip(), request.GET.get("event", "")
+    """Records matching `q` (workspace, panel name, actor, a code, or an exact provider domain) and `event`.
+
+    `q` is read from a POSTed form only: a domain in a URL reaches the browser's history and every
+    access log on the way. The event filter and the page number are not secret and work in links.
+    """
+    data = request.POST if request.method == "POST" else request.GET
+    q, event = request.POST.get("q", "").strip(), data.get("event", "")
     records = BackupRecord.objects.all()
     if event in dict(BackupRecord.EVENTS):
         records = records.filter(event=event)
@@ -67,9 +70,10 @@ def _search(request: HttpRequest) -> tuple[QuerySet[BackupRecord], str, str]:
 
 
 @master_only
+@require_http_methods(["GET", "POST"])
 def records(request: HttpRequest) -> HttpResponse:
     found, q, event = _search(request)
-    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(found, PAGE_SIZE).get_page((request.POST if request.method == "POST" else request.GET).get("page"))
     rows = [(record, reveal.as_row(record)) for record in page]
     live_ws = set(Workspace.objects.filter(code__in={r.workspace_code for r, _ in rows}).values_list("code", flat=True))
     live_panels = set(Panel.objects.filter(code__in={r.panel_code for r, _ in rows}).values_list("code", flat=True))
@@ -102,6 +106,7 @@ def _export_rows(records: QuerySet[BackupRecord]) -> Iterator[list[Any]]:
 
 
 @master_only
+@require_POST
 def export(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "json"):
         raise Http404
@@ -132,5 +137,4 @@ def restore(request: HttpRequest, code: str) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, result.message)
-    query = request.POST.get("q", "")
-    return redirect(reverse("vault:records") + (f"?{urlencode({'q': query})}" if query else ""))
+    return redirect("vault:records")  # never with the search in the URL: it may be a domain

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from panelrelay.accounts.models import Workspace
@@ -67,7 +69,7 @@ class VaultTestCase(PanelTestCase):
         Workspace.objects.filter(pk=self.workspace.pk).delete()
         self.assertEqual(BackupRecord.objects.count(), before + 3)  # + provider_added + workspace_deleted
         self.login(self.root)
-        r = self.client.get("/master/vault/", {"q": "Alice SMM"})
+        r = self.client.post("/master/vault/", {"q": "Alice SMM"})
         self.assertContains(r, "deleted")
         self.assertContains(r, DOMAINS[1])
         self.assertContains(r, "hand.example")
@@ -117,14 +119,14 @@ class VaultTestCase(PanelTestCase):
         self.fake.add_order(20001, provider="https://www." + DOMAINS[0].upper())
         services.resolve_orders(theirs, ["20001"])
         self.login(self.root)
-        r = self.client.get("/master/vault/", {"q": DOMAINS[0]})
+        r = self.client.post("/master/vault/", {"q": DOMAINS[0]})
         self.assertContains(r, "Panels whose backups include")
         self.assertContains(r, "Charlie Panels / Charlie main")
         self.assertContains(r, "Alice SMM / Main")
-        r = self.client.get("/master/vault/", {"q": "charlie"})
+        r = self.client.post("/master/vault/", {"q": "charlie"})
         self.assertContains(r, "Charlie main")
         self.assertNotContains(r, "FastLikes_A")
-        r = self.client.get("/master/vault/", {"q": "nobody-uses-this.example"})
+        r = self.client.post("/master/vault/", {"q": "nobody-uses-this.example"})
         self.assertContains(r, "No backup records")
         r = self.client.get("/master/vault/", {"event": "alias_renamed"})
         self.assertContains(r, "Alias renamed")
@@ -132,26 +134,48 @@ class VaultTestCase(PanelTestCase):
 
     def test_export_csv_and_json(self) -> None:
         self.login(self.root)
-        r = self.client.get("/master/vault/export.csv", {"q": "Alice"})
+        r = self.client.post("/master/vault/export.csv", {"q": "Alice"})
         self.assertEqual(r["Content-Type"], "text/csv; charset=utf-8")
         self.assertIn("attachment;", r["Content-Disposition"])
         rows = list(csv.DictReader(io.StringIO(b"".join(r.streaming_content).decode())))
         self.assertIn(("FastLikes_A", DOMAINS[0]), {(row["alias"], row["domain"]) for row in rows})
-        r = self.client.get("/master/vault/export.json")
+        r = self.client.post("/master/vault/export.json")
         data = json.loads(r.content)
         self.assertEqual({d["event"] for d in data}, {"providers_changed", "alias_renamed"})
-        self.assertEqual(self.client.get("/master/vault/export.xml").status_code, 404)
+        self.assertEqual(self.client.post("/master/vault/export.xml").status_code, 404)
 
     def test_the_csv_export_neutralises_formulas_in_aliases_and_domains(self) -> None:
         self.fake.add_order(provider="=cmd|'/C calc'!A0")
         services.sync_providers(self.panel)
         providers.rename(Provider.objects.get(alias="Provider 2"), '=HYPERLINK("evil","x")')
         self.login(self.root)
-        body = b"".join(self.client.get("/master/vault/export.csv").streaming_content).decode()
+        body = b"".join(self.client.post("/master/vault/export.csv").streaming_content).decode()
         cells = {(row["alias"], row["domain"]) for row in csv.DictReader(io.StringIO(body))}
         self.assertIn(('\'=HYPERLINK("evil","x")', DOMAINS[1]), cells)
         self.assertIn(("Provider 3", "'=cmd|'"), cells)
         self.assertFalse([line for line in body.splitlines() if line.startswith("=")])
+
+    def test_a_domain_is_searched_and_exported_by_post_never_in_a_url(self) -> None:
+        # The access log once saw every domain the master admin searched for in a query string.
+        self.login(self.root)
+        r = self.client.get("/master/vault/", {"q": DOMAINS[0]})
+        self.assertNotContains(r, "Panels whose backups include")  # a query string is not read
+        self.assertNotContains(r, 'value="' + DOMAINS[0])
+        for fmt in ("csv", "json"):
+            self.assertEqual(self.client.get(f"/master/vault/export.{fmt}", {"q": DOMAINS[0]}).status_code, 405)
+        r = self.client.post("/master/vault/", {"q": DOMAINS[0]})
+        html = r.content.decode()
+        self.assertEqual(re.findall(r'<form[^>]*method="get"', html), [])
+        self.assertNotIn("?q=", html)
+        self.assertIn('name="csrfmiddlewaretoken"', html)
+        rows = self.client.post("/master/vault/export.csv", {"q": DOMAINS[0]}).streaming_content
+        self.assertIn(DOMAINS[0], b"".join(rows).decode())
+        record = BackupRecord.objects.filter(event="alias_renamed").first()
+        r = self.client.post(f"/master/vault/{record.code}/restore/", {"q": DOMAINS[0]})
+        self.assertEqual(r["Location"], "/master/vault/")
+        csrf = Client(enforce_csrf_checks=True)
+        csrf.force_login(self.root)
+        self.assertEqual(csrf.post("/master/vault/export.csv", {"q": DOMAINS[0]}).status_code, 403)
 
     def test_retention_prunes_only_when_set(self) -> None:
         old = BackupRecord.objects.first()
