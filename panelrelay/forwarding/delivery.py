@@ -19,7 +19,7 @@ from django.utils import timezone
 from panelrelay.core import faults
 from panelrelay.core.logscrub import scrub
 from panelrelay.forwarding.engine import finish_requests
-from panelrelay.forwarding.models import Attempt, ForwardingSettings, Message, RequestOrder
+from panelrelay.forwarding.models import Attempt, ForwardingSettings, Message, Outcome, RequestOrder
 from panelrelay.transports.base import TransportError
 from panelrelay.worker.queue import backoff
 from panelrelay.worker.registry import Retry
@@ -114,7 +114,8 @@ def _sent(message: Message, remote_id: str, note: str = "") -> None:
         Message.objects.filter(pk=message.pk).update(
             state=Message.SENT, sent_at=now, remote_id=remote_id[:100], attempts=message.attempts + 1, last_error=""
         )
-        message.orders.update(state=RequestOrder.SENT, sent_at=now, reason=reason[:300], updated=now)
+        message.orders.update(state=RequestOrder.SENT, outcome=Outcome.SENT, sent_at=now, reason=reason[:300],
+                              updated=now)  # fmt: skip
     finish_requests(list(message.orders.values_list("request_id", flat=True).distinct()))
 
 
@@ -130,9 +131,8 @@ def _failed_attempt(message: Message, exc, reason: str, permanent: bool, retry_a
             state=Message.RETRYING, attempts=attempts, last_error=reason[:500], next_attempt_at=next_at
         )
         local = timezone.localtime(next_at).strftime("%H:%M:%S")
-        message.orders.update(
-            state=RequestOrder.RETRYING, reason=f"retrying at {local}: {reason}"[:300], updated=timezone.now()
-        )
+        message.orders.update(state=RequestOrder.RETRYING, outcome=Outcome.SEND_RETRYING,
+                              reason=f"retrying at {local}: {reason}"[:300], updated=timezone.now())  # fmt: skip
     raise Retry(wait, reason)
 
 
@@ -140,7 +140,8 @@ def _fail(message: Message, reason: str) -> None:
     now = timezone.now()
     with transaction.atomic():
         Message.objects.filter(pk=message.pk).update(state=Message.FAILED, last_error=reason[:500])
-        message.orders.update(state=RequestOrder.FAILED, reason=f"failed: {reason}"[:300], updated=now)
+        message.orders.update(state=RequestOrder.FAILED, outcome=Outcome.DELIVERY_FAILED,
+                              reason=f"failed: {reason}"[:300], updated=now)  # fmt: skip
     finish_requests(list(message.orders.values_list("request_id", flat=True).distinct()))
 
 

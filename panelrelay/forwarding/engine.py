@@ -20,8 +20,16 @@ from django.utils import timezone
 
 from panelrelay.core import faults
 from panelrelay.forwarding import text
-from panelrelay.forwarding.models import Command, ForwardingSettings, Message, MessageTemplate, Request, RequestOrder
-from panelrelay.intake.guarantee import refill_allowed
+from panelrelay.forwarding.models import (
+    Command,
+    ForwardingSettings,
+    Message,
+    MessageTemplate,
+    Outcome,
+    Request,
+    RequestOrder,
+)
+from panelrelay.intake.guarantee import refill_allowed, refill_period
 from panelrelay.panels.adapters.base import MANUAL, PanelError
 from panelrelay.routing.resolve import Router
 from panelrelay.worker.queue import backoff, enqueue
@@ -45,7 +53,7 @@ def process_request(request: Request) -> None:
         panel = request.panel
         if panel is None or not panel.enabled:
             why = "panel was deleted" if panel is None else f"panel “{panel.name}” is turned off"
-            _close(request.orders.filter(looked_up=False), RequestOrder.SKIPPED, why)
+            _close(request.orders.filter(looked_up=False), RequestOrder.SKIPPED, Outcome.PANEL_UNAVAILABLE, why)
         else:
             decider = Decider(request)
             for start in range(0, len(pending), CHUNK):
@@ -92,13 +100,14 @@ class Decider:
         qs = RequestOrder.objects.filter(id__in=[pk for pk, _ in chunk])
         if exc.temporary and age < PANEL_GIVE_UP:
             wait = max(exc.retry_after or 0, backoff(1, settings.RETRY_BASE_SECONDS))
-            qs.update(state=RequestOrder.RETRYING, reason=f"looking up again: {exc}"[:300], updated=timezone.now())
+            qs.update(state=RequestOrder.RETRYING, outcome=Outcome.LOOKUP_RETRYING,
+                      reason=f"looking up again: {exc}"[:300], updated=timezone.now())  # fmt: skip
             raise Retry(wait, str(exc))
-        _close(qs, RequestOrder.FAILED, f"panel lookup failed: {exc}", looked_up=True)
+        _close(qs, RequestOrder.FAILED, Outcome.LOOKUP_FAILED, f"panel lookup failed: {exc}", looked_up=True)
 
     def _decide(self, order: RequestOrder, found: ResolvedOrder | None, earlier: tuple | None) -> None:
         if found is None:
-            return _set(order, RequestOrder.SKIPPED, "not found in the panel")
+            return _set(order, RequestOrder.SKIPPED, Outcome.NOT_FOUND, "not found in the panel")
         order.external_id = found.external_id or ""
         order.provider = found.provider
         order.provider_alias = found.provider.alias if found.provider else ""
@@ -107,48 +116,53 @@ class Decider:
         order.service_name = (found.service_name or "")[:200]
         order.status_label = found.status_label
         order.customer = (found.user or "")[:150]
-        reason = self._refusal(order, found, earlier)
-        if reason:
-            return _set(order, RequestOrder.SKIPPED, reason)
+        refusal = self._refusal(order, found, earlier)
+        if refusal:
+            return _set(order, RequestOrder.SKIPPED, *refusal)
         decision = self.router.decide(found, self.request.panel)
         order.rule = decision.rule
         if decision.destination is None:
-            return _set(order, RequestOrder.SKIPPED, f"no route: {decision.reason}")
+            return _set(order, RequestOrder.SKIPPED, Outcome.NO_ROUTE, f"no route: {decision.reason}")
         order.destination = decision.destination
         order.destination_label = str(decision.destination)[:120]
         if not decision.destination.enabled:
-            return _set(order, RequestOrder.SKIPPED, f"destination {decision.destination} is turned off")
+            why = f"destination {decision.destination} is turned off"
+            return _set(order, RequestOrder.SKIPPED, Outcome.DESTINATION_OFF, why)
         if decision.destination.broken:
-            why = decision.destination.broken_reason or "marked broken"
-            return _set(order, RequestOrder.FAILED, f"destination {decision.destination} is broken: {why}")
-        _set(order, RequestOrder.QUEUED, decision.reason)
+            why = (
+                f"destination {decision.destination} is broken: {decision.destination.broken_reason or 'marked broken'}"
+            )
+            return _set(order, RequestOrder.FAILED, Outcome.DESTINATION_BROKEN, why)
+        _set(order, RequestOrder.QUEUED, Outcome.ROUTED, decision.reason)
 
-    def _refusal(self, order: RequestOrder, found: ResolvedOrder, earlier: tuple | None) -> str:
+    def _refusal(self, order: RequestOrder, found: ResolvedOrder, earlier: tuple | None) -> tuple[str, str] | None:
+        """Why the order may not be forwarded, as (outcome code, sentence), or None."""
         command = self.command
         if command is None:
-            return "the command was deleted"
+            return Outcome.COMMAND_DELETED, "the command was deleted"
         ticket_user = self.request.ticket_user.strip().casefold()
         if ticket_user and (found.user or "").strip().casefold() != ticket_user:
-            return NOT_YOURS
+            return Outcome.NOT_YOURS, NOT_YOURS
         if found.provider is not None and not found.external_id:
-            return "no external id: the panel has not sent this order to its provider"
+            return Outcome.NO_EXTERNAL_ID, "no external id: the panel has not sent this order to its provider"
         if found.provider is None and found.mode != MANUAL and not found.external_id:
-            return "no external id and no provider"
+            return Outcome.NO_EXTERNAL_ID, "no external id and no provider"
         if found.provider is not None and not found.provider.enabled:
-            return f"provider {found.provider.alias} is turned off"
+            return Outcome.PROVIDER_OFF, f"provider {found.provider.alias} is turned off"
         if command.statuses and found.status not in command.statuses:
-            return f"status {found.status_label} does not allow {command.label.lower()}"
+            return Outcome.STATUS_NOT_ALLOWED, f"status {found.status_label} does not allow {command.label.lower()}"
         if command.slug == "refill" and self.settings.refill_guarantee and found.created:
             allowed, why = refill_allowed(found.service_name or "", found.created, timezone.now())
             if not allowed:
-                return why
+                period = refill_period(found.service_name or "")
+                return (Outcome.NO_REFILL if period is not None and not period.days else Outcome.GUARANTEE_ENDED), why
         if earlier and not self.request.force:
             state, when = earlier
             local = timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
             if state in OPEN_STATES:
-                return f"already being forwarded (requested {local})"
-            return f"already requested at {local} (cooldown {self.settings.cooldown_hours} h)"
-        return ""
+                return Outcome.IN_PROGRESS, f"already being forwarded (requested {local})"
+            return Outcome.COOLDOWN, f"already requested at {local} (cooldown {self.settings.cooldown_hours} h)"
+        return None
 
     def _earlier_requests(self, ids: list[str]) -> dict[str, tuple[str, object]]:
         """The latest earlier request of the same order and command within the cooldown."""
@@ -178,7 +192,7 @@ class Decider:
 
 
 UPDATE_FIELDS = [
-    "looked_up", "state", "reason", "external_id", "provider", "provider_alias", "manual", "service_id",
+    "looked_up", "state", "outcome", "reason", "external_id", "provider", "provider_alias", "manual", "service_id",
     "service_name", "status_label", "customer", "destination", "destination_label", "rule", "updated",
 ]  # fmt: skip
 
@@ -201,13 +215,13 @@ def save_orders(orders: list[RequestOrder]) -> None:
         cursor.executemany(sql, rows)
 
 
-def _set(order: RequestOrder, state: str, reason: str) -> None:
-    order.state = state
+def _set(order: RequestOrder, state: str, outcome: str, reason: str) -> None:
+    order.state, order.outcome = state, outcome
     order.reason = reason[:300]
 
 
-def _close(qs, state: str, reason: str, **extra) -> None:
-    qs.update(state=state, reason=reason[:300], updated=timezone.now(), **extra)
+def _close(qs, state: str, outcome: str, reason: str, **extra) -> None:
+    qs.update(state=state, outcome=outcome, reason=reason[:300], updated=timezone.now(), **extra)
 
 
 def assemble_messages(request: Request) -> list[Message]:
@@ -299,7 +313,7 @@ def _claim_into_message(
         )
         wanted = [line.order_pk for line in part]
         taken = RequestOrder.objects.filter(id__in=wanted, message__isnull=True, state=RequestOrder.QUEUED).update(
-            message=message, reason=f"in message to {destination}", updated=timezone.now()
+            message=message, outcome=Outcome.IN_MESSAGE, reason=f"in message to {destination}", updated=timezone.now()
         )
         if not taken:
             transaction.set_rollback(True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from panelrelay.core.logscrub import scrub
 from panelrelay.forwarding.delivery import deliver_message
 from panelrelay.forwarding.engine import assemble_batch, finish_requests, process_request
-from panelrelay.forwarding.models import Message, Request, RequestOrder
+from panelrelay.forwarding.models import Message, Outcome, Request, RequestOrder
 from panelrelay.worker.models import Job
 from panelrelay.worker.queue import renew
 from panelrelay.worker.registry import Retry, handler
@@ -23,7 +23,9 @@ def process(job: Job) -> None:
     except Exception as exc:
         if job.attempts >= job.max_attempts:  # the last try: no order may stay open without a reason
             reason = scrub(f"failed: internal error while processing ({type(exc).__name__})")
-            request.orders.exclude(state__in=RequestOrder.FINAL).update(state=RequestOrder.FAILED, reason=reason)
+            request.orders.exclude(state__in=RequestOrder.FINAL).update(
+                state=RequestOrder.FAILED, outcome=Outcome.INTERNAL_ERROR, reason=reason
+            )
             finish_requests([request.id])
         raise
 

@@ -127,10 +127,39 @@ class Request(WorkspaceOwned):
     @property
     def ticket_url(self) -> str:
         """The ticket in the panel's admin, for ticket requests. Perfect Panel's admin path is a
-        guess from public clients (facts §2: /admin/tickets/view/{id}); the text says the id anyway."""
+        guess from public clients (they link /admin/tickets/view/{id}); the text says the id anyway."""
         if self.source != self.TICKET or not self.source_ref.isdigit() or self.panel is None:
             return ""
         return f"{self.panel.url.rstrip('/')}/admin/tickets/view/{self.source_ref}"
+
+
+class Outcome(models.TextChoices):
+    """Why an order is where it is, as a code: what ticket replies, filters, the CSV, the API and the
+    charts read. The sentence beside it (RequestOrder.reason) is for people and may be reworded."""
+
+    LOOKING_UP = "looking_up", "Being looked up"
+    LOOKUP_RETRYING = "lookup_retrying", "Panel lookup failed for now, retrying"
+    LOOKUP_FAILED = "lookup_failed", "Panel lookup failed"
+    PANEL_UNAVAILABLE = "panel_unavailable", "Panel deleted or turned off"
+    NOT_FOUND = "not_found", "Not found in the panel"
+    NOT_YOURS = "not_yours", "Not the ticket author's order"
+    NO_EXTERNAL_ID = "no_external_id", "No external id from the panel"
+    PROVIDER_OFF = "provider_off", "Provider turned off"
+    COMMAND_DELETED = "command_deleted", "Command deleted"
+    STATUS_NOT_ALLOWED = "status_not_allowed", "Order status does not allow the command"
+    NO_REFILL = "no_refill", "The service has no refill"
+    GUARANTEE_ENDED = "guarantee_ended", "Refill period ended"
+    IN_PROGRESS = "in_progress", "Already being forwarded"
+    COOLDOWN = "cooldown", "Already requested (cooldown)"
+    NO_ROUTE = "no_route", "No route to a destination"
+    DESTINATION_OFF = "destination_off", "Destination turned off"
+    DESTINATION_BROKEN = "destination_broken", "Destination broken"
+    ROUTED = "routed", "Routed, waiting for its message"
+    IN_MESSAGE = "in_message", "In a message, waiting to be sent"
+    SEND_RETRYING = "send_retrying", "Delivery failed for now, retrying"
+    SENT = "sent", "Sent"
+    DELIVERY_FAILED = "delivery_failed", "Delivery failed"
+    INTERNAL_ERROR = "internal_error", "Internal error"
 
 
 class RequestOrder(models.Model):
@@ -150,6 +179,7 @@ class RequestOrder(models.Model):
     panel_order_id = models.CharField(max_length=40)
     command_slug = models.CharField(max_length=40)
     state = models.CharField(max_length=10, choices=STATES, default=PENDING)
+    outcome = models.CharField(max_length=30, choices=Outcome.choices, default=Outcome.LOOKING_UP)
     reason = models.CharField(max_length=300, blank=True)
     looked_up = models.BooleanField(default=False)
     external_id = models.CharField(max_length=100, blank=True)
@@ -173,6 +203,7 @@ class RequestOrder(models.Model):
             models.Index(fields=["workspace", "panel_order_id"], name="ro_panel_order"),
             models.Index(fields=["workspace", "external_id"], name="ro_external"),
             models.Index(fields=["request", "state"], name="ro_request_state"),
+            models.Index(fields=["workspace", "outcome"], name="ro_outcome"),
         ]
 
     def __str__(self) -> str:

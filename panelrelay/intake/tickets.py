@@ -24,9 +24,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from panelrelay.forwarding.engine import NOT_YOURS
 from panelrelay.forwarding.intake import IntakeError, create_request
-from panelrelay.forwarding.models import Command, Request, RequestOrder
+from panelrelay.forwarding.models import Command, Outcome, Request, RequestOrder
 from panelrelay.intake.models import TicketIntake, TicketSettings
 from panelrelay.intake.parser import Parsed, customer_text, parse
 from panelrelay.panels.adapters.base import PanelTicket
@@ -126,12 +125,12 @@ def _claim(panel: Panel, item: Found, batch: str) -> Request:
 
 
 def outcome(order: RequestOrder) -> str:
-    """Which reply text speaks for this order."""
+    """Which reply text speaks for this order, by its outcome code (never by the sentence)."""
     if order.state in (RequestOrder.QUEUED, RequestOrder.RETRYING, RequestOrder.SENT):
         return "forwarded"
-    if order.reason == NOT_YOURS:
+    if order.outcome == Outcome.NOT_YOURS:
         return "not_yours"
-    if order.reason.startswith("already "):
+    if order.outcome in (Outcome.COOLDOWN, Outcome.IN_PROGRESS):
         return "already"
     return "not_eligible"
 
@@ -152,18 +151,18 @@ def reply_text(claim: TicketIntake, request: Request) -> str:
     for kind in templates:
         orders = groups.get(kind)
         if orders:
-            reasons = "; ".join(dict.fromkeys(customer_reason(o.reason) for o in orders))
+            reasons = "; ".join(dict.fromkeys(customer_reason(o) for o in orders))
             lines.append(_fill(templates[kind], orders, request.command_label.lower(), reasons))
     return "\n".join(lines)
 
 
 # Reasons a customer may read as they are; the others name our routing, providers or
 # destinations, which are the owner's business: the customer reads a neutral sentence instead.
-_CUSTOMER_REASONS = ("status ", "refill period", "the service has no refill", "not found in the panel")
+CUSTOMER_OUTCOMES = (Outcome.STATUS_NOT_ALLOWED, Outcome.GUARANTEE_ENDED, Outcome.NO_REFILL, Outcome.NOT_FOUND)
 
 
-def customer_reason(reason: str) -> str:
-    return reason if reason.startswith(_CUSTOMER_REASONS) else "our team will look at it"
+def customer_reason(order: RequestOrder) -> str:
+    return order.reason if order.outcome in CUSTOMER_OUTCOMES else "our team will look at it"
 
 
 def _fill(template: str, orders: list[RequestOrder], command: str, reason: str) -> str:
