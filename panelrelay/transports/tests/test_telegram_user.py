@@ -1,6 +1,6 @@
 """Telegram user account (Telethon): sign-in through the pages, send() errors, pacing, secrecy.
 
-There is no offline MTProto fake (facts A), so a stub client replaces client_factory(); it
+There is no offline MTProto server to run against, so a stub client replaces client_factory(); it
 behaves like Telethon's client (async methods, session.save(), Telethon's own error classes).
 """
 
@@ -63,10 +63,14 @@ class StubClient:
         self._maybe_fail("send")
         return SimpleNamespace(id=4242)
 
-    async def get_messages(self, target: str, limit: int = 20) -> Any:
-        self.calls.append(("get_messages", target, limit))
+    async def get_messages(self, target: str, limit: int = 20, min_id: int = 0) -> Any:
+        self.calls.append(("get_messages", target, limit, min_id))
         self._maybe_fail("get_messages")
-        return self.scenario.get("history", [])[:limit]
+        history = self.scenario.get("history", [])
+        if isinstance(history, dict):
+            history = history.get(target, [])
+        newest_first = sorted((m for m in history if m.id > min_id), key=lambda m: -m.id)
+        return newest_first[:limit]
 
     async def get_me(self) -> Any:
         self._maybe_fail("get_me")
@@ -265,6 +269,46 @@ class FindSentTestCase(StubTestCase):
         with self.assertRaises(TransportError) as caught:
             transport.find_sent("@provider_bob", text, cut)
         self.assertEqual(caught.exception.kind, "rate_limited")
+
+
+class ReceiveTestCase(StubTestCase):
+    """The account reads what providers write in the chats it sends to (the front door's polling)."""
+
+    def test_it_polls_new_messages_by_id_skipping_its_own_and_old_history(self) -> None:
+        from datetime import UTC, datetime
+
+        from panelrelay.transports import incoming
+        from panelrelay.transports.services import poll_chats
+
+        got: list[Any] = []
+        incoming.subscribe("test.tgu", lambda item: got.append(item) or True, priority=1)
+        self.addCleanup(lambda: incoming._receivers.__setitem__(
+            slice(None), [r for r in incoming._receivers if r[1] != "test.tgu"]))  # fmt: skip
+        account = self.account()
+        Connection.objects.filter(pk=account.pk).update(receive="poll")
+        account.refresh_from_db()
+        Destination.objects.create(workspace=self.workspace, connection=account, name="Bob", kind="tg_user",
+                                   target="@provider_bob")  # fmt: skip
+        at = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+        old = SimpleNamespace(id=40, out=False, date=at, message="old news", sender_id=9, sender=None, reply_to=None)
+        self.scenario["history"] = {"@provider_bob": [old]}
+        self.assertEqual(poll_chats(account), 0)  # the first look notes the newest id only
+        account.refresh_from_db()
+        self.assertEqual(account.poll_state, {"@provider_bob": 40})
+        bob = SimpleNamespace(first_name="Bob", last_name="", username="provider_bob")
+        self.scenario["history"]["@provider_bob"] += [
+            SimpleNamespace(id=41, out=True, date=at, message="REFILL\n9000001", sender_id=777, sender=None,
+                            reply_to=None),
+            SimpleNamespace(id=42, out=False, date=at, message="done", sender_id=9, sender=bob,
+                            reply_to=SimpleNamespace(reply_to_msg_id=41)),
+        ]  # fmt: skip
+        self.assertEqual(poll_chats(account), 1)
+        [item] = got
+        self.assertEqual((item.chat_id, item.text, item.reply_to, item.sender_id, item.sender_name, item.message_id),
+                         ("@provider_bob", "done", "41", "9", "Bob", "@provider_bob:42"))  # fmt: skip
+        account.refresh_from_db()
+        self.assertEqual(poll_chats(account), 0)
+        self.assertIn(("get_messages", "@provider_bob", 50, 42), self.scenario["calls"])
 
 
 class DestinationTargetTestCase(StubTestCase):
