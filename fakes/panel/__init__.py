@@ -1,7 +1,7 @@
 """Loopback fake of the Perfect Panel (PP) admin API, v2 (JSON) and v1 (action style).
 
-Follows /work/shared/facts/panel-apis.md section 2. No official PP spec exists, so the
-fake serves the variants the notes say clients must tolerate, chosen by settings
+No official PP spec is published (public clients quote an OpenAPI spec of the admin API v2),
+so the fake serves the variants those clients must tolerate, chosen by settings
 (constructor keywords, also changeable at run time with POST /_fake/config):
 
 - status_style: "status_name" (default; `status` int + `status_name` "Completed", as the

@@ -43,7 +43,7 @@ def _order_kind(req: FakeRequest) -> str:
 
 
 def _order_filters(query: dict[str, str]) -> list[Callable[[Order], bool]]:
-    """The list filters of GET /orders (facts §2, S5); empty values mean "no filter"."""
+    """The list filters of GET /orders, as public PP clients send them; empty values mean "no filter"."""
     tests: list[Callable[[Order], bool]] = []
     try:
         if provider := query.get("provider", "").lower():
@@ -372,7 +372,7 @@ def _default_link(service_name: str, order_id: int) -> str:
 
 
 def _default_update(status: str, created: datetime, quantity: int) -> datetime:
-    # Clients derive delivery time from last_update - created (facts §2, S5), so a worked
+    # Public PP clients derive delivery time from last_update - created, so a worked
     # order was touched later, never in the future.
     if status == "Pending":
         return created

@@ -29,7 +29,7 @@ ERR_INJECTED = 100
 ERR_RATE_LIMITED = 429
 ERR_NO_ROUTE = 404
 
-MAX_IDS = 100  # "up to 100 IDs" per call (facts §2, S2 sends 100 per call)
+MAX_IDS = 100  # "up to 100 IDs" per call (public PP clients send 100 per call)
 MAX_LIMIT = 1000  # clients list recent orders with limit=1000; larger values are clamped
 DEFAULT_LIMIT = 100
 FIRST_ORDER_ID = 10001  # several clients only pick up ids of 4+ digits (\d{4,})

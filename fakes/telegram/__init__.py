@@ -1,4 +1,4 @@
-"""Loopback fake of the Telegram Bot API (contract: /work/shared/facts/transports.md, section A).
+"""Loopback fake of the Telegram Bot API (contract: the Telegram Bot API docs and Bot FAQ).
 
 `/bot{token}/{method}` over GET or POST with query, JSON, urlencoded or multipart parameters.
 Methods: getMe, sendMessage, getUpdates, setWebhook, deleteWebhook, getWebhookInfo, getChat.
@@ -28,7 +28,7 @@ POST /_fake/telegram/{bot-added,bot-removed,user-start,user-message,chat,user},
 POST /_fake/{kick,block,unblock,delete-chat,deactivate,migrate,force-429}, GET /_fake/telegram/updates,
 plus base's /_fake/{state,reset,fault,config} and GET /_fake/inbox.
 
-Choices where the facts are silent (documented so tests can rely on them):
+Choices where the Bot API docs are silent (documented so tests can rely on them):
 - Checks run in this order: token, method, forced 429, chat_id present, text present, HTML
   markup, chat resolution and permissions, text length, rate limits.
 - HTML is validated like TDLib's parser (same error texts and byte offsets) but loosely:

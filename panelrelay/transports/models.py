@@ -35,7 +35,8 @@ class Connection(WorkspaceOwned):
     checked_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
     # WhatsApp gateways only: the least time between two messages through this connection. The
-    # unofficial gateways risk a ban when they send like a bot (facts B6), so the default is slow.
+    # unofficial gateways risk a ban when they send like a bot (WAHA docs: "How to avoid blocking"),
+    # so the default is slow.
     pace_seconds = models.FloatField(default=4.0)
     # Telegram only: the getUpdates offset (last update_id + 1), so no update is read twice.
     updates_offset = models.BigIntegerField(default=0)

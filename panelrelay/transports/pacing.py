@@ -1,9 +1,9 @@
 """How fast messages may go out, shared by every process through core.ratelimit.
 
 Telegram's Bot FAQ: about one message a second per chat, at most 20 a minute per group, about
-30 a second per bot (facts A). WhatsApp gateways have no published limit; sending like a bot gets
-the number banned (facts B6), so each WhatsApp connection has its own slow pace
-(Connection.pace_seconds) stretched by random jitter.
+30 a second per bot. WhatsApp gateways have no published limit; sending like a bot gets the
+number banned (WAHA docs: "How to avoid blocking"), so each WhatsApp connection has its own
+slow pace (Connection.pace_seconds) stretched by random jitter.
 
 The Telegram intervals and the WhatsApp jitter can be overridden in settings (the tests shorten
 them so a hundred messages take seconds, not minutes):

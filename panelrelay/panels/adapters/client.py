@@ -17,11 +17,12 @@ from panelrelay.core import http, ratelimit
 from panelrelay.panels.adapters import base
 from panelrelay.panels.adapters.base import PanelError
 
-# The documented limit is 5 requests/s per panel (facts §2): one call every 0.2 s. We space calls
-# by 0.22 s: a slot is taken a few milliseconds before the request reaches the panel, and that
-# delay varies (a new connection, a busy process), so at exactly 0.2 s a sliding one-second
-# window on the panel's side would now and then count six. Every process takes its slot from
-# the same database row, so two workers together stay under the limit too.
+# The limit is 5 requests/s per panel (Perfect Panel admin API v2 OpenAPI spec, as public clients
+# quote it): one call every 0.2 s. We space calls by 0.22 s (docs/DECISIONS.md): a slot is taken
+# a few milliseconds before the request reaches the panel, and that delay varies (a new
+# connection, a busy process), so at exactly 0.2 s a sliding one-second window on the panel's
+# side would now and then count six. Every process takes its slot from the same database row,
+# so two workers together stay under the limit too.
 PANEL_INTERVAL = 0.22
 MAX_429_RETRIES = 3  # then give up with a temporary rate_limited error; the caller retries later
 DEFAULT_RETRY_AFTER = 1.0  # a 429 without a usable Retry-After

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from panelrelay.panels.adapters import base
 from panelrelay.panels.adapters.base import PanelOrder, PanelTicket, TicketMessage
 
-# PP's codes (facts §2, S9): 0 Pending, 1 In progress, 2 Completed, 3 Canceled, 4 Fail. 5 and 6
-# are the fake's own (Partial, Processing); a text status (`status_name`) wins whenever present.
+# PP's codes (Perfect Panel's orders model in its public test task): 0 Pending, 1 In progress,
+# 2 Completed, 3 Canceled, 4 Fail. 5 and 6 are the fake's own (Partial, Processing); a text
+# status (`status_name`) wins whenever present.
 _STATUS_CODES = {
     0: base.PENDING,
     1: base.IN_PROGRESS,

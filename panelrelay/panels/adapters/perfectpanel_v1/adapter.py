@@ -1,6 +1,6 @@
 """Perfect Panel admin API v1: `https://<panel>/adminapi/v1` with `key` and `action` parameters.
 
-Seen in real use (facts §2, S6): `action=getOrders-by-id&orders=1,2` answers
+Seen in real use (a public WhatsApp bot for a PP panel): `action=getOrders-by-id&orders=1,2` answers
 `{"status": "success", "orders": [...]}`; errors are `{"error": "bad_auth"}` / `bad_action`.
 That action is the one we need and the one that judges the key. `getProviders` (the panel's
 provider domains) is listed by one client only and some v1 panels answer it with `bad_action`:

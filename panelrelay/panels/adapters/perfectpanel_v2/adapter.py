@@ -1,7 +1,7 @@
 """Perfect Panel admin API v2: `https://<panel>/adminapi/v2`, header `X-Api-Key`, JSON envelopes.
 
 The envelope is `{"data": …, "error_message": …, "error_code": 0, "pagination": {…}}`; the
-panel answers HTTP 200 with a non-zero `error_code` on failure (facts §2, S3), and some panels
+panel answers HTTP 200 with a non-zero `error_code` on failure (as public PP clients note), and some panels
 send only `data` on success. Orders come from `GET /orders?ids=…` (≤ 100 ids a call) and
 `GET /orders/{id}`; recent orders from `GET /orders?sort=date-desc&limit=…`.
 """
@@ -21,7 +21,7 @@ from panelrelay.panels.adapters.client import PanelClient, api_error
 from panelrelay.panels.adapters.parsing import chunks, clean_ids, parse_order, parse_ticket
 from panelrelay.panels.adapters.reports import connected_report, failed_report, probe
 
-LIST_LIMIT = 1000  # clients list recent orders 1000 at a time (facts §2, S5)
+LIST_LIMIT = 1000  # public PP clients list recent orders 1000 at a time (docs/DECISIONS.md: Sync providers)
 MAX_PAGES = 50
 _NOT_WAITING = {
     "answered",
@@ -129,7 +129,8 @@ class PerfectPanelV2(PanelAdapter):
         return parse_ticket(body["data"])
 
     def reply_ticket(self, ticket_id: str, text: str) -> None:
-        # The reply body is unverified (facts §2: S4 sends {ticket_id, message}); we send both keys.
+        # No published PP doc shows the reply body; one public typed client sends {ticket_id, message}.
+        # We send both keys.
         self._call("POST", f"/tickets/{ticket_id}/reply", json={"ticket_id": ticket_id, "message": text})
 
     def test_connection(self) -> ConnectionReport:
