@@ -13,21 +13,28 @@ from panelrelay.core.tenancy import get_for_member, require_member, scoped
 
 @require_member(owner=True)
 def tokens(request: HttpRequest) -> HttpResponse:
+    """The list; a POST creates a token and shows it in its own answer, once.
+
+    Not redirect-after-POST: the token would have to wait for the next page somewhere, and the
+    session is stored in the database. Only its hash is kept; reloading creates another one.
+    """
+    new_token = None
     if request.method == "POST":
         name = request.POST.get("name", "").strip()[:60]
         if not name:
             messages.error(request, "Give the token a name, e.g. the tool that will use it.")
-        else:
-            _, clear = ApiToken.issue(request.workspace, name, request.user)
-            request.session["new_api_token"] = clear  # shown once, on the next page
-            messages.success(request, f"Token “{name}” created. Copy it now: it is not shown again.")
-        return redirect("api:tokens")
+            return redirect("api:tokens")
+        _, new_token = ApiToken.issue(request.workspace, name, request.user)
+        messages.success(request, f"Token “{name}” created. Copy it now: it is not shown again.")
     ctx = {
         "tokens": scoped(request, ApiToken).filter(revoked=False).order_by("-created"),
-        "new_token": request.session.pop("new_api_token", None),
+        "new_token": new_token,
         "tab": "api",
     }
-    return render(request, "api/tokens.html", ctx)
+    response = render(request, "api/tokens.html", ctx)
+    if new_token:
+        response["Cache-Control"] = "no-store"  # no cache on the way keeps the page with the token
+    return response
 
 
 @require_member(owner=True)

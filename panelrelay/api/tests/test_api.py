@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import json
+import re
 
-from panelrelay.api.models import ApiToken
+from django.contrib.sessions.models import Session
+
+from panelrelay.api.models import ApiToken, digest
 from panelrelay.core.testing import BaseTestCase
 from panelrelay.forwarding.models import Request
 from panelrelay.panels.models import Panel
@@ -143,13 +146,20 @@ class ApiTestCase(BaseTestCase):
 class TokenPageTestCase(BaseTestCase):
     def test_owner_creates_a_token_seen_once_and_revokes_it(self) -> None:
         self.login(self.alice)
-        self.client.post("/settings/api-tokens/", {"name": "zapier"})
-        page = self.client.get("/settings/api-tokens/").content.decode()
+        created = self.client.post("/settings/api-tokens/", {"name": "zapier"})
+        self.assertEqual((created.status_code, created["Cache-Control"]), (200, "no-store"))
+        clear = re.search(r'id="new-token">([^<]+)<', created.content.decode()).group(1)
         token = ApiToken.objects.get(name="zapier")
+        self.assertEqual(token.token_hash, digest(clear))
+        self.assertContains(created, "Copy it now")
+        # Shown in the answer to the POST only: never stored in the session, never shown again.
+        stored = [json.dumps(row.get_decoded(), default=str) for row in Session.objects.all()]
+        self.assertTrue(stored)
+        self.assertFalse([data for data in stored if clear in data])
+        page = self.client.get("/settings/api-tokens/").content.decode()
         self.assertIn(token.prefix, page)
-        self.assertNotIn(
-            token.prefix, self.client.get("/settings/api-tokens/").content.decode().split("new-token")[0][-200:]
-        )
+        self.assertNotIn(clear, page)
+        self.assertNotIn("new-token", page)
         self.assertNotIn(token.token_hash, page)
         self.client.post(f"/settings/api-tokens/{token.code}/revoke/")
         token.refresh_from_db()
