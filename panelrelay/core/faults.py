@@ -9,7 +9,8 @@ processes through the environment:
 
 kills the process with SIGKILL at that point as long as it can take (delete) one token file from
 that folder, so a test that puts five tokens there gets exactly five kills, each right where it
-wants them, whatever the machine's load.
+wants them, whatever the machine's load. PANELRELAY_FAULT_TERM does the same with SIGTERM: a
+deploy's stop arriving at that very point.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 
 _hooks: dict[str, Callable[[], None]] = {}
 ENV = "PANELRELAY_FAULT_KILL"
+ENV_TERM = "PANELRELAY_FAULT_TERM"
 
 
 def point(name: str) -> None:
@@ -29,8 +31,9 @@ def point(name: str) -> None:
     hook = _hooks.get(name)
     if hook is not None:
         hook()
-    elif _env_kill and _env_kill[0] == name:
-        _kill_if_token(Path(_env_kill[1]))
+    for at, folder, signum in _env_faults:
+        if at == name:
+            _signal_if_token(Path(folder), signum)
 
 
 @contextmanager
@@ -43,19 +46,23 @@ def injected(name: str, hook: Callable[[], None]) -> Iterator[None]:
         _hooks.pop(name, None)
 
 
-def _kill_if_token(folder: Path) -> None:
+def _signal_if_token(folder: Path, signum: int) -> None:
     for token in sorted(folder.glob("token-*")):
         try:
             token.unlink()  # exactly one process wins each token
         except FileNotFoundError:
             continue
-        os.kill(os.getpid(), signal.SIGKILL)
+        os.kill(os.getpid(), signum)
+        return
 
 
-def _parse_env() -> tuple[str, str] | None:
-    value = os.environ.get(ENV, "")
-    name, sep, folder = value.partition(":")
-    return (name, folder) if name and sep and folder else None
+def _parse_env() -> list[tuple[str, str, int]]:
+    found = []
+    for variable, signum in ((ENV, signal.SIGKILL), (ENV_TERM, signal.SIGTERM)):
+        name, sep, folder = os.environ.get(variable, "").partition(":")
+        if name and sep and folder:
+            found.append((name, folder, int(signum)))
+    return found
 
 
-_env_kill = _parse_env()
+_env_faults = _parse_env()

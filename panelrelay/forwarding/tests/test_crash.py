@@ -188,3 +188,35 @@ def test_killing_the_worker_50_times_loses_nothing(crash_db, tmp_path) -> None:
         "(SELECT message_id FROM forwarding_attempt WHERE error_kind = 'interrupted')"
     )
     assert told == should and told[0][0] > 0
+
+
+@pytest.mark.django_db
+def test_a_stop_between_a_send_and_its_record_still_records_it(crash_db, tmp_path) -> None:
+    """A deploy's SIGTERM lands right after a send (fault point): the worker records it, then exits 0."""
+    with FakePanel() as panel, FakeTelegram(strict_limits=False) as telegram:
+        telegram.add_bot("123456:DEMO", id=123456, username="panelrelay_demo_bot")
+        for n in range(2):
+            telegram.add_chat(-1000 - n, type="supergroup", title=f"group {n}")
+        for i in range(10):
+            panel.add_order(id=60000 + i, provider=f"prov{i % 2}.example", external_id=str(8_000_000 + i))
+        env = _env(crash_db, tmp_path, panel, telegram)
+        env.pop("PANELRELAY_FAULT_KILL")
+        terms = tmp_path / "term-tokens"
+        terms.mkdir()
+        (terms / "token-0").touch()
+        env["PANELRELAY_FAULT_TERM"] = f"forwarding.after_send:{terms}"
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
+        subprocess.run([sys.executable, "-c", SETUP % {"providers": 2, "ids": 10}], cwd=ROOT, env=env,
+                       check=True, timeout=120)  # fmt: skip
+        worker = _worker(env, 0)
+        try:
+            code = worker.wait(timeout=120)  # it stops by itself: the fault point sent it SIGTERM
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+        assert code == 0
+        assert not list(terms.iterdir()), "the stop arrived between a send and its record"
+        first = crash_db.rows("SELECT ok, error_kind FROM forwarding_attempt ORDER BY id")
+        assert first[0] in ((True, ""), (1, "")), first  # PostgreSQL says True, SQLite 1
+        assert crash_db.rows("SELECT count(*) FROM forwarding_attempt WHERE ok IS NULL")[0][0] == 0
+        assert len(telegram.sent) == 1, "the stopped worker sent one message and recorded it"
