@@ -195,7 +195,7 @@ SPEC = {
                         "name": "order",
                         "in": "query",
                         "required": True,
-                        "schema": {"type": "string", "pattern": "^[0-9]{1,20}$"},
+                        "schema": {"type": "string", "pattern": "^[1-9][0-9]{0,19}$"},  # core.orderids
                     },
                     {"name": "panel", "in": "query", "schema": {"type": "string"}},
                 ],
