@@ -7,11 +7,12 @@ import base64
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count, ProtectedError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from panelrelay.core.tenancy import get_for_member, require_member, scoped
+from panelrelay.core.tenancy import get_for_member, get_picked, require_member, scoped
+from panelrelay.transports import hooks
 from panelrelay.transports.alerts import alert_text
 from panelrelay.transports.base import Status, TransportError
 from panelrelay.transports.integrations import REGISTRY, form_class
@@ -66,8 +67,11 @@ KIND_STEPS = {
 @require_member("routing")
 def connections(request: HttpRequest) -> HttpResponse:
     rows = scoped(request, Connection).annotate(n_destinations=Count("destinations")).order_by("name")
+    rows = list(rows)
+    for row in rows:  # the URL a gateway posts to, shown only to those who may edit connections
+        row.receive_url = hooks.url_for(row) if row.receive == Connection.RECEIVE_WEBHOOK else ""
     ctx = {"tab": "connections", "connections": rows, "kinds": Connection.KINDS, "help": KIND_HELP,
-           "webhook_base": settings.SITE_URL.rstrip("/")}  # fmt: skip
+           "webhook_base": settings.SITE_URL.rstrip("/"), "receive_choices": Connection.RECEIVE_CHOICES}  # fmt: skip
     return render(request, "transports/connections.html", ctx)
 
 
@@ -194,6 +198,27 @@ def updates_mode(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
+def receive_mode(request: HttpRequest, code: str) -> HttpResponse:
+    """How messages written to a WhatsApp gateway or a Telegram user account reach PanelRelay."""
+    connection = get_for_member(request, Connection.objects.exclude(kind="telegram"), code=code)
+    mode = request.POST.get("receive", "")
+    allowed = dict(Connection.RECEIVE_CHOICES)
+    if mode not in allowed or (mode == Connection.RECEIVE_WEBHOOK and connection.kind not in hooks.GATEWAYS):
+        return HttpResponseBadRequest("receive: choose off, webhook (WhatsApp gateways) or poll")
+    Connection.objects.filter(pk=connection.pk).update(receive=mode, poll_state={})
+    if mode == Connection.RECEIVE_WEBHOOK:
+        connection.receive = mode
+        messages.success(request, f"{connection.name}: paste this webhook URL into the gateway (message events): "
+                                  f"{hooks.url_for(connection)}")  # fmt: skip
+    elif mode == Connection.RECEIVE_POLL:
+        messages.success(request, f"{connection.name}: the worker reads the destination chats every 30 s.")
+    else:
+        messages.success(request, f"{connection.name}: messages written to it are not read.")
+    return redirect("transports:connections")
+
+
+@require_member("routing")
+@require_POST
 def delete_connection(request: HttpRequest, code: str) -> HttpResponse:
     connection = get_for_member(request, Connection, code=code)
     try:
@@ -238,8 +263,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
     alert_settings = AlertSettings.of(request.workspace)
     destinations = scoped(request, Destination).order_by("name")
     if request.method == "POST":
-        code = request.POST.get("destination", "")
-        alert_settings.destination = get_for_member(request, Destination, code=code) if code else None
+        alert_settings.destination = get_picked(request, Destination, request.POST, "destination")
         alert_settings.save(update_fields=["destination"])
         where = alert_settings.destination or "your email (no alert destination)"
         messages.success(request, f"Alerts go to {where}.")

@@ -21,6 +21,7 @@ urlpatterns = [
     path("settings/connections/<uuid:code>/qr/", settings_views.qr_code, name="qr_code"),
     path("settings/connections/<uuid:code>/start-link/", settings_views.start_link, name="start_link"),
     path("settings/connections/<uuid:code>/updates/", settings_views.updates_mode, name="updates_mode"),
+    path("settings/connections/<uuid:code>/receive/", settings_views.receive_mode, name="receive_mode"),
     path("hooks/telegram/<uuid:code>/", webhook.receive, name="telegram_webhook"),
     path("hooks/whatsapp/<uuid:code>/<str:token>/", hooks.receive_webhook, name="gateway_webhook"),
     path("settings/alerts/", settings_views.alerts, name="alerts"),

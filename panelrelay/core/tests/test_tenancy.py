@@ -35,6 +35,8 @@ def populate(workspace) -> None:
     destination = Destination.objects.create(
         workspace=workspace, name="Group", kind="tg_group", target="-1001", connection=connection
     )
+    # A WhatsApp gateway too: some URLs (how it receives) are for every kind but a bot.
+    Connection.objects.create(workspace=workspace, kind="waha", name="WA", config={"base_url": "http://127.0.0.1:9"})
     ServiceOverride.objects.create(workspace=workspace, service_id="12", destination=destination)
     create_request(workspace, panel, Command.for_workspace(workspace)[0], ["1", "2"])
     ApiToken.issue(workspace, "tool")

@@ -139,3 +139,32 @@ def test_a_receiver_that_fails_leaves_the_message_for_the_next_delivery(got) -> 
     assert not ReceivedMessage.objects.exists(), "not marked as received: the retry is handled"
     assert incoming.receive(item) is True and len(got) == 1
     assert incoming.receive(item) is False and len(got) == 1
+
+
+@pytest.mark.django_db
+def test_the_owner_picks_how_a_gateway_receives_and_sees_the_webhook_url(client, settings) -> None:
+    from panelrelay.accounts.models import Membership
+    from panelrelay.core.testing import make_user
+
+    def make_owner(email: str):
+        user, ws = make_user(email), Workspace.objects.create(name=email)
+        Membership.objects.create(user=user, workspace=ws, role=Membership.OWNER)
+        return user, ws
+
+    settings.SITE_URL = "https://relay.example.org"
+    owner, ws = make_owner("olga@example.com")
+    client.force_login(owner)
+    conn = Connection.objects.create(workspace=ws, kind="evolution", name="Evo", config={"instance": "relay"})
+    url = f"/settings/connections/{conn.code}/receive/"
+    assert client.post(url, {"receive": "sometimes"}).status_code == 400
+    client.post(url, {"receive": "webhook"})
+    conn.refresh_from_db()
+    assert conn.receive == "webhook"
+    page = client.get("/settings/connections/").content.decode()
+    assert hooks.url_for(conn) in page and hooks.url_for(conn).startswith("https://relay.example.org/hooks/whatsapp/")
+    client.post(url, {"receive": "poll"})
+    conn.refresh_from_db()
+    assert conn.receive == "poll" and hooks.url_for(conn) not in client.get("/settings/connections/").content.decode()
+    other_owner, _ = make_owner("mallory@example.com")
+    client.force_login(other_owner)
+    assert client.post(url, {"receive": "off"}).status_code == 404
