@@ -140,8 +140,11 @@ class Steering:
             text = "/start" + (f" {payload}" if payload else "")
             return self._message_update(self._bot(token), user.chat_dict(), user, text)
 
-    def user_sends(self, user_id: int, text: str, chat_id: int | None = None, token: str | None = None) -> dict:
-        """A user writes to the bot privately (making it reachable) or in group `chat_id`."""
+    def user_sends(
+        self, user_id: int, text: str, chat_id: int | None = None, token: str | None = None, reply_to: int | None = None
+    ) -> dict:
+        """A user writes to the bot privately (making it reachable) or in group `chat_id`,
+        replying to the bot's message `reply_to` if given."""
         with self.lock:
             self.add_user(user_id)
             user = self.users[int(user_id)]
@@ -150,7 +153,7 @@ class Steering:
                 chat = user.chat_dict()
             else:
                 chat = self._known_chat(chat_id).as_dict()
-            return self._message_update(self._bot(token), chat, user, text)
+            return self._message_update(self._bot(token), chat, user, text, reply_to)
 
     def pending_updates(self, token: str | None = None) -> list[dict[str, Any]]:
         with self.lock:

@@ -202,7 +202,9 @@ class Updates:
             member.update(ADMIN_RIGHTS)
         return member
 
-    def _message_update(self, bot: BotAccount, chat: dict, user: User, text: str) -> dict[str, Any]:
+    def _message_update(
+        self, bot: BotAccount, chat: dict, user: User, text: str, reply_to: int | None = None
+    ) -> dict[str, Any]:
         message: dict[str, Any] = {
             "message_id": self._next_message_id(chat["id"]),
             "from": user.as_dict(),
@@ -210,6 +212,14 @@ class Updates:
             "date": int(time.time()),
             "text": text,
         }
+        if reply_to is not None:  # Telegram embeds the message replied to (here: one the bot sent)
+            ours = next(
+                (m for m in self.sent if m.get("chat_id") == chat["id"] and m.get("message_id") == reply_to), {}
+            )
+            message["reply_to_message"] = {
+                "message_id": reply_to, "from": bot.user(),
+                "chat": chat, "date": int(ours.get("at", time.time())), "text": ours.get("text", ""),
+            }  # fmt: skip
         if text.startswith("/"):
             message["entities"] = [{"offset": 0, "length": len(text.split()[0]), "type": "bot_command"}]
         return self._queue(bot, "message", message)

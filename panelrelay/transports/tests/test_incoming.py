@@ -168,3 +168,54 @@ def test_the_owner_picks_how_a_gateway_receives_and_sees_the_webhook_url(client,
     other_owner, _ = make_owner("mallory@example.com")
     client.force_login(other_owner)
     assert client.post(url, {"receive": "off"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_telegram_reply_in_a_group_reaches_the_front_door_with_the_message_it_answers(got) -> None:
+    from panelrelay.transports.integrations.telegram.updates import poll
+    from panelrelay.transports.services import deliver
+    from panelrelay.transports.tests.helpers import GROUP, NO_PACING, telegram_fake
+
+    with NO_PACING, telegram_fake() as fake:
+        ws = Workspace.objects.create(name="tg")
+        bot = connection(ws, "telegram", fake)
+        group = destination(bot, GROUP, name="Provider A")
+        ours = deliver(group, "REFILL\n9000001")
+        fake.add_user(700000009, first_name="Prov")
+        fake.user_sends(700000009, "done", chat_id=GROUP, reply_to=int(ours))
+        fake.user_sends(700000009, "9000001 refilled too", chat_id=GROUP)
+        poll(bot)
+        poll(bot)  # nothing new: nothing twice
+    reply, new = got
+    assert (reply.chat_id, reply.private, reply.sender_id, reply.sender_name) == (
+        str(GROUP),
+        False,
+        "700000009",
+        "Prov",
+    )
+    assert (reply.text, reply.reply_to) == ("done", ours)
+    assert (new.text, new.reply_to) == ("9000001 refilled too", "")
+    assert reply.message_id != new.message_id
+
+
+@pytest.mark.django_db
+def test_a_telegram_update_posted_twice_to_the_webhook_is_received_once(client, got, settings) -> None:
+    from panelrelay.transports.integrations.telegram import webhook
+    from panelrelay.transports.tests.helpers import GROUP
+
+    settings.SITE_URL = "https://relay.example.org"
+    ws = Workspace.objects.create(name="tg-hook")
+    bot = Connection.objects.create(
+        workspace=ws, kind="telegram", name="Bot", webhook_url="https://relay.example.org/x"
+    )
+    update = {"update_id": 5, "message": {"message_id": 77, "date": 1_790_000_000, "text": "ok ✅",
+              "chat": {"id": GROUP, "type": "supergroup", "title": "Provider A"},
+              "from": {"id": 9, "is_bot": False, "first_name": "Prov"},
+              "reply_to_message": {"message_id": 76, "chat": {"id": GROUP, "type": "supergroup"}, "date": 1}}}  # fmt: skip
+    headers = {"HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN": webhook.secret_for(bot)}
+    for _ in range(2):  # Telegram sends an update again when our first answer was lost
+        answer = client.post(f"/hooks/telegram/{bot.code}/", json.dumps(update), content_type="application/json",
+                             **headers)  # fmt: skip
+        assert answer.status_code == 200
+    [item] = got
+    assert (item.message_id, item.reply_to, item.text) == (f"{GROUP}:77", "76", "ok ✅")
