@@ -1,4 +1,4 @@
-"""Loopback fake of Evolution API v2 (Baileys), self-hosted WhatsApp (facts: transports.md, B3).
+"""Loopback fake of Evolution API v2 (Baileys), self-hosted WhatsApp (Evolution API v2 docs and source).
 
 Routes (header `apikey`: the global key, or the token of the instance named in the path):
   GET  /                                           welcome JSON (no auth)
@@ -19,7 +19,7 @@ Errors, all `{"status": N, "error": "<reason>", "response": {"message": ...}}` l
   500 ["Error: Connection Closed"]  state "connecting" (seen on v2.3.0, issue #1772)
       (both for sendText, fetchAllGroups and whatsappNumbers, which need the socket)
 Numbers become JIDs with utils/createJid.ts: @g.us/@s.whatsapp.net/@lid/@broadcast pass through;
-'-' and ≥ 24 chars (per the facts; one stored upstream version says 23) or ≥ 18 digits → @g.us;
+'-' and ≥ 24 chars (Evolution source, utils/createJid.ts; one upstream version says 23) or ≥ 18 digits → @g.us;
 else @s.whatsapp.net after the MX/AR and BR ninth-digit rewrites.
 `delay` (ms of "typing…") is honoured, capped by `delay_cap` seconds.
 Steering: add_instance, set_state, add_number, add_group, all_numbers_exist, sent/messages_to (takes

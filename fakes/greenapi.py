@@ -1,4 +1,4 @@
-"""Loopback fake of Green-API, hosted WhatsApp (facts: transports.md, section B4).
+"""Loopback fake of Green-API, hosted WhatsApp (Green-API docs).
 
 Routes: /waInstance{idInstance}/{method}/{apiTokenInstance}, method names case-insensitive:
   POST sendMessage        {chatId, message} → 200 {"idMessage": "BAE5..."}
@@ -16,7 +16,7 @@ wild — note that `path` echoes the token, so adapters must redact it before lo
   400 "Validation failed. Details: 'chatId' is required" / "'message' is required" /
       "'chatId' must be one of the next formats: 'phone_number@c.us' or 'group_id@g.us'" /
       "'message' length must be less than or equal to 20000 characters long" (max_message_length)
-  400 "instance account not authorized"           state notAuthorized or blocked (per the facts)
+  400 "instance account not authorized"           state notAuthorized or blocked (Green-API docs)
   400 "instance in starting process try later"    state starting (Green-API common errors)
   466 quota (Developer plan), body as Green-API documents it (values chosen by the fake):
       chats:   {"invokeStatus": {"method": "sendmessage", "used": n, "total": 0, "status": "QUOTE_ALLOWED"},

@@ -1,4 +1,4 @@
-"""Loopback fake of WAHA, the self-hosted WhatsApp HTTP API (facts: transports.md, section B2).
+"""Loopback fake of WAHA, the self-hosted WhatsApp HTTP API (WAHA docs and source).
 
 Routes (all but /ping need `X-Api-Key` when the fake has an api_key):
   POST /api/sendText                      {session, chatId, text} → 201 WAMessage

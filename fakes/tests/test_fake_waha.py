@@ -142,7 +142,7 @@ def test_session_not_working_is_422(waha: FakeWAHA, api: httpx.Client, status: s
     assert waha.sent == []
 
 
-def test_exact_422_body_from_the_facts(waha: FakeWAHA, api: httpx.Client) -> None:
+def test_exact_422_body_from_the_waha_source(waha: FakeWAHA, api: httpx.Client) -> None:
     waha.set_status("default", "SCAN_QR_CODE")
     assert send(api).json() == {
         "error": "Session status is not as expected. Try again later or restart the session",

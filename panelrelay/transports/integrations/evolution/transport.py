@@ -1,4 +1,4 @@
-"""Evolution API v2 transport (facts: transports.md, section B3).
+"""Evolution API v2 transport (Evolution API v2 docs and source: sendText, findMessages, createJid).
 
 Errors come as {"status", "error", "response": {"message": [...]}}. An unknown number answers 400
 with [{"exists": false, …}] inside that list: the target is gone, not the request malformed.

@@ -1,4 +1,4 @@
-"""Green-API transport (facts: transports.md, section B4).
+"""Green-API transport (Green-API docs: SendMessage, GetChatHistory, notifications).
 
 The instance token travels in the URL path, and Green-API's error bodies echo that path: an
 error message is therefore built only from `message` and the quota descriptions, never `path`.

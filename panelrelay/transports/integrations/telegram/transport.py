@@ -1,4 +1,4 @@
-"""Telegram Bot API transport (facts: transports.md, section A).
+"""Telegram Bot API transport (Telegram Bot API docs and Bot FAQ).
 
 The Bot API's `error_code` "is subject to change", so errors are told apart by the HTTP status
 and `parameters` first, and by the description only where the status is shared (400).

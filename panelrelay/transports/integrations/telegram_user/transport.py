@@ -1,5 +1,5 @@
 """Telegram user account through MTProto (Telethon), for providers who will not start a bot
-(facts: transports.md, section A "MTProto user account").
+(Telethon docs).
 
 Telethon is asyncio inside. Web requests and worker jobs here are synchronous, so every call runs
 one short-lived client in a fresh event loop (asyncio.run): create, connect, do one thing,

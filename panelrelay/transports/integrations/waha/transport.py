@@ -1,4 +1,4 @@
-"""WAHA transport (facts: transports.md, section B2).
+"""WAHA transport (WAHA docs: sendText, sessions, Events; WAHA source, manager.abc.ts).
 
 A session that is not WORKING answers 422: that is the gateway being down, not the message being
 wrong, so it is `unavailable` (retry later) and the connection's status check tells the owner.
