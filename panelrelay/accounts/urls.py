@@ -49,7 +49,7 @@ urlpatterns = [
         ),
         name="password_reset_confirm",
     ),
-    path("invite/<str:token>/", team.accept_invite, name="invite"),
+    path("invite/<slug:token>/", team.accept_invite, name="invite"),  # token_urlsafe(): a slug
     path("team/", team.team, name="team"),
     path("team/invite/", team.create_invite, name="create_invite"),
     path("team/invite/<uuid:code>/revoke/", team.revoke_invite, name="revoke_invite"),

@@ -23,7 +23,8 @@ from panelrelay.core.tenancy import require_member
 
 def _safe_next(request: HttpRequest, default: str = "forwarding:home") -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+    # A path only: redirect() would take "forward" for a view name and fail to reverse it.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target
     return default
 

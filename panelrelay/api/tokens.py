@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from panelrelay.api.models import ApiToken
+from panelrelay.core import params
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 
 
@@ -20,7 +21,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
     """
     new_token = None
     if request.method == "POST":
-        name = request.POST.get("name", "").strip()[:60]
+        name = params.text(request.POST, "name")[:60]
         if not name:
             messages.error(request, "Give the token a name, e.g. the tool that will use it.")
             return redirect("api:tokens")

@@ -69,8 +69,8 @@ def _phrases(raw: str) -> str:
 
 
 class TemplateForm(forms.Form):
-    destination = forms.CharField(required=False)
-    command = forms.CharField(required=False)
+    destination = forms.UUIDField(required=False, error_messages={"invalid": "Pick the destination from the list."})
+    command = forms.UUIDField(required=False, error_messages={"invalid": "Pick the command from the list."})
     text = forms.CharField(widget=forms.Textarea)
 
     def __init__(self, *args, workspace_id: int, **kwargs) -> None:

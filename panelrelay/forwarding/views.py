@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from panelrelay.core import csvsafe
+from panelrelay.core import csvsafe, params
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.forwarding.forms import ForwardForm
 from panelrelay.forwarding.intake import IntakeError, create_request
@@ -100,7 +100,7 @@ def _counts(req: Request) -> dict[str, int]:
 
 
 def _request_context(request: HttpRequest, req: Request) -> dict:
-    state = request.GET.get("state", "")
+    state = params.text(request.GET, "state")
     orders = req.orders.select_related("message").order_by("id")
     if state:
         orders = orders.filter(state=state)
@@ -153,20 +153,19 @@ def _filtered_orders(request: HttpRequest):
     if not request.membership.has("activity"):
         qs = qs.filter(request__created_by=request.user)
     g = request.GET
-    if g.get("panel"):
-        qs = qs.filter(request__panel__code=g["panel"])
-    if g.get("provider"):
-        qs = qs.filter(provider__code=g["provider"])
-    if g.get("command"):
-        qs = qs.filter(command_slug=g["command"])
-    if g.get("state"):
-        qs = qs.filter(state=g["state"])
-    if g.get("source"):
-        qs = qs.filter(request__source=g["source"])
-    if g.get("date"):
-        qs = qs.filter(request__created__date=g["date"])
-    if g.get("q"):
-        q = g["q"].strip()
+    if panel := params.code(g, "panel"):
+        qs = qs.filter(request__panel__code=panel)
+    if provider := params.code(g, "provider"):
+        qs = qs.filter(provider__code=provider)
+    if command := params.text(g, "command"):
+        qs = qs.filter(command_slug=command)
+    if state := params.text(g, "state"):
+        qs = qs.filter(state=state)
+    if source := params.text(g, "source"):
+        qs = qs.filter(request__source=source)
+    if day := params.day(g, "date"):
+        qs = qs.filter(request__created__date=day)
+    if q := params.text(g, "q"):
         qs = qs.filter(Q(panel_order_id=q) | Q(external_id=q))
     return qs
 

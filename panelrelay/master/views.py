@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from panelrelay.accounts.models import Membership, Workspace
+from panelrelay.core import params
 from panelrelay.core.toggles import switched_on
 from panelrelay.master.guard import master_only
 from panelrelay.worker.models import Heartbeat, Job
@@ -40,7 +41,7 @@ def _panel_counts() -> dict[int, int]:
 
 @master_only
 def workspaces(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
+    query = params.text(request.GET, "q")
     return render(request, "master/workspaces.html", {"rows": _workspace_rows(query), "q": query, "tab": "workspaces"})
 
 

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from panelrelay.core import params
 from panelrelay.core.orderids import is_order_id
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.core.toggles import save_toggle
@@ -34,7 +35,7 @@ FILTERS = {"all": Q(), "on": Q(enabled=True), "off": Q(enabled=False)}
 @require_member("panels")
 def providers(request: HttpRequest) -> HttpResponse:
     show = request.GET.get("show", "all") if request.GET.get("show") in FILTERS else "all"
-    q = request.GET.get("q", "").strip()
+    q = params.text(request.GET, "q")
     everyone = scoped(request, Provider)
     rows = everyone.filter(FILTERS[show]).prefetch_related("panels").order_by("alias")
     if q:
@@ -65,7 +66,7 @@ def alias(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "GET":
         editing = "cancel" not in request.GET
         return render(request, "panels/_alias.html", {"p": provider, "editing": editing})
-    error, typed = "", request.POST.get("alias", "")
+    error, typed = "", params.text(request.POST, "alias")
     try:
         with backup.acting_as(request.user):
             registry.rename(provider, typed)

@@ -7,8 +7,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from panelrelay.core import params
 from panelrelay.core.orderids import is_order_id
-from panelrelay.core.tenancy import get_for_member, require_member, scoped
+from panelrelay.core.tenancy import get_for_member, get_picked, require_member, scoped
 from panelrelay.core.toggles import save_toggle
 from panelrelay.panels.adapters.base import PanelError
 from panelrelay.panels.models import Panel, Provider, ServiceSeen
@@ -17,9 +18,9 @@ from panelrelay.routing.resolve import RULES, Router
 from panelrelay.transports.models import Destination
 
 
-def _destination(request: HttpRequest, code: str) -> Destination | None:
-    """The destination picked in a select; "" means none."""
-    return get_for_member(request, Destination, code=code) if code else None
+def _destination(request: HttpRequest) -> Destination | None:
+    """The destination picked in the form's select; "" means none."""
+    return get_picked(request, Destination, request.POST, "destination")
 
 
 @require_member("routing")
@@ -42,7 +43,7 @@ def routing(request: HttpRequest) -> HttpResponse:
 def set_provider_destination(request: HttpRequest, code) -> HttpResponse:
     provider = get_for_member(request, Provider, code=code)
     route, _ = ProviderRoute.objects.get_or_create(provider=provider, defaults={"workspace": request.workspace})
-    route.destination = _destination(request, request.POST.get("destination", ""))
+    route.destination = _destination(request)
     route.save(update_fields=["destination"])
     return render(
         request, "routing/_saved.html", {"text": f"{provider.alias} → {route.destination or 'no destination'}"}
@@ -64,7 +65,7 @@ def set_default(request: HttpRequest, which: str) -> HttpResponse:
     if which not in ("manual", "fallback"):
         return HttpResponseBadRequest("unknown default")
     defaults = RoutingDefaults.of(request.workspace)
-    destination = _destination(request, request.POST.get("destination", ""))
+    destination = _destination(request)
     setattr(defaults, f"{which}_destination", destination)
     defaults.save()
     label = "Manual services" if which == "manual" else "Fallback"
@@ -74,21 +75,19 @@ def set_default(request: HttpRequest, which: str) -> HttpResponse:
 @require_member("routing")
 @require_POST
 def add_override(request: HttpRequest) -> HttpResponse:
-    service_id = request.POST.get("service_id", "").strip()
-    destination_code = request.POST.get("destination", "")
-    panel_code = request.POST.get("panel", "")
-    if not service_id.isdigit() or not destination_code:
+    service_id = params.text(request.POST, "service_id")
+    destination = _destination(request)
+    panel = get_picked(request, Panel, request.POST, "panel")
+    if not params.is_digits(service_id, max_length=40) or destination is None:
         messages.error(request, "A service override needs a numeric service id and a destination.")
         return redirect("routing:routing")
-    destination = _destination(request, destination_code)
-    panel = get_for_member(request, Panel, code=panel_code) if panel_code else None
     if scoped(request, ServiceOverride).filter(service_id=service_id, panel=panel).exists():
         messages.error(request, f"Service {service_id} already has an override{' on ' + panel.name if panel else ''}.")
         return redirect("routing:routing")
     ServiceOverride.objects.create(
         workspace=request.workspace,
         service_id=service_id,
-        service_name=request.POST.get("service_name", "").strip()[:200] or _service_name(request, service_id),
+        service_name=params.text(request.POST, "service_name")[:200] or _service_name(request, service_id),
         panel=panel,
         destination=destination,
     )

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from panelrelay.accounts.models import Workspace
-from panelrelay.core import csvsafe
+from panelrelay.core import csvsafe, params
 from panelrelay.master.guard import master_only
 from panelrelay.panels.models import Panel
 from panelrelay.panels.providers import domain_digest, looks_like_domain, normalize_domain
@@ -50,7 +50,7 @@ def _search(request: HttpRequest) -> tuple[QuerySet[BackupRecord], str, str]:
     access log on the way. The event filter and the page number are not secret and work in links.
     """
     data = request.POST if request.method == "POST" else request.GET
-    q, event = request.POST.get("q", "").strip(), data.get("event", "")
+    q, event = params.text(request.POST, "q"), data.get("event", "")
     records = BackupRecord.objects.all()
     if event in dict(BackupRecord.EVENTS):
         records = records.filter(event=event)

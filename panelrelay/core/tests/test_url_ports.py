@@ -45,3 +45,8 @@ class AddressFormsTestCase(BaseTestCase):
                         self.assertEqual(r.status_code, 200, (url, allow, port))
                         self.assertIn("port from 1 to 65535", " ".join(r.context["form"].errors[field]))
         self.assertFalse(Panel.objects.exists() or Connection.objects.exists())
+
+    def test_a_panel_address_with_an_unclosed_bracket_is_a_form_error(self) -> None:
+        self.login(self.alice)
+        r = self.client.post("/panels/add/", {"name": "P", "kind": "pp_v2", "api_key": "k" * 20, "url": "http://[::1"})
+        self.assertIn("starting with https://", " ".join(r.context["form"].errors["url"]))

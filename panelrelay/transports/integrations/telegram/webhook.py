@@ -76,7 +76,7 @@ def receive(request: HttpRequest, code: str) -> HttpResponse:
         return JsonResponse({"error": "update too large"}, status=413)
     try:
         update = json.loads(request.body)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: "[[[[…" nested too deep
         return JsonResponse({"error": "the body is not JSON"}, status=400)
     if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
         return JsonResponse({"error": "not a Telegram update"}, status=400)
