@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from panelrelay.forwarding.models import Outcome
+
 _ERROR = {"$ref": "#/components/responses/Error"}
 _STATES = ["pending", "queued", "retrying", "sent", "skipped", "failed"]
+_OUTCOMES = {code: label for code, label in Outcome.choices}
 
 _ORDER = {
     "type": "object",
     "properties": {
         "order_id": {"type": "string"},
         "state": {"type": "string", "enum": _STATES},
+        "outcome": {
+            "type": "string",
+            "enum": list(_OUTCOMES),
+            "description": "Why the order is where it is, as a stable code (the reason is a sentence for people "
+            "and may be reworded): " + "; ".join(f"`{c}`: {label}" for c, label in _OUTCOMES.items()) + ".",
+        },
         "reason": {"type": "string"},
         "external_id": {"type": "string", "nullable": True},
         "provider": {"type": "string", "nullable": True, "description": "the provider's alias, never its domain"},
@@ -19,7 +28,7 @@ _ORDER = {
         "destination": {"type": "string", "nullable": True},
         "sent_at": {"type": "string", "format": "date-time", "nullable": True},
     },
-    "required": ["order_id", "state", "reason"],
+    "required": ["order_id", "state", "outcome", "reason"],
 }
 
 _REQUEST = {

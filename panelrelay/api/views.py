@@ -145,6 +145,7 @@ def _orders_page(req: Request, state: str, start: int) -> dict:
         {
             "order_id": o.panel_order_id,
             "state": o.state,
+            "outcome": o.outcome,
             "reason": o.reason,
             "external_id": o.external_id or None,
             "provider": o.provider_alias or None,

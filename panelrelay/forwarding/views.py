@@ -15,7 +15,7 @@ from panelrelay.core import csvsafe, params
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.forwarding.forms import ForwardForm
 from panelrelay.forwarding.intake import IntakeError, create_request
-from panelrelay.forwarding.models import Command, Request, RequestOrder
+from panelrelay.forwarding.models import Command, Outcome, Request, RequestOrder
 from panelrelay.panels.models import Panel, Provider
 
 STATE_TABS = [
@@ -161,6 +161,8 @@ def _filtered_orders(request: HttpRequest):
         qs = qs.filter(command_slug=command)
     if state := params.text(g, "state"):
         qs = qs.filter(state=state)
+    if outcome := params.text(g, "outcome"):
+        qs = qs.filter(outcome=outcome)
     if source := params.text(g, "source"):
         qs = qs.filter(request__source=source)
     if day := params.day(g, "date"):
@@ -185,6 +187,7 @@ def activity(request: HttpRequest) -> HttpResponse:
         "commands": Command.for_workspace(request.workspace),
         "sources": Request.SOURCES,
         "states": RequestOrder.STATES,
+        "outcomes": Outcome.choices,
         "query": request.GET.urlencode(),
         "matches": orders.count() if request.GET.get("q") else None,
     }
@@ -206,7 +209,7 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     """Every order matching the Activity filters, one row each. Aliases only, never a domain."""
     orders = _filtered_orders(request).order_by("-request__created", "id")
     header = ["requested", "panel", "command", "source", "panel_order_id", "external_id", "provider", "service_id",
-              "service", "status", "destination", "state", "reason", "sent_at"]  # fmt: skip
+              "service", "status", "destination", "state", "outcome", "reason", "sent_at"]  # fmt: skip
 
     def rows():
         yield header
@@ -215,7 +218,7 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
                 timezone.localtime(o.request.created).isoformat(timespec="seconds"), o.request.panel_name,
                 o.request.command_label, o.request.get_source_display(), o.panel_order_id, o.external_id,
                 o.provider_alias or ("(manual)" if o.manual else ""), o.service_id, o.service_name, o.status_label,
-                o.destination_label, o.state, o.reason,
+                o.destination_label, o.state, o.outcome, o.reason,
                 timezone.localtime(o.sent_at).isoformat(timespec="seconds") if o.sent_at else "",
             ]  # fmt: skip
 

@@ -41,6 +41,7 @@ class ApiTestCase(BaseTestCase):
         self.assertEqual((req.source, req.source_ref), ("api", "support bot"))
         detail = self.call("get", body["url"]).json()
         self.assertEqual([o["order_id"] for o in detail["orders"]], ["45323", "45324"])
+        self.assertEqual({o["outcome"] for o in detail["orders"]}, {"looking_up"})
         self.assertEqual(detail["counts"]["pending"], 2)
         self.assertIsNone(detail["next_offset"])
 

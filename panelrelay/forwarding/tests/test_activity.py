@@ -15,9 +15,11 @@ class ActivityTestCase(BaseTestCase):
         self.refill = Command.for_workspace(self.workspace)[0]
         self.req = create_request(self.workspace, self.panel, self.refill, ["45323", "45324"], user=self.alice)
         RequestOrder.objects.filter(panel_order_id="45323").update(
-            state="sent", external_id="9876543", provider_alias="FastLikes_A"
+            state="sent", outcome="sent", external_id="9876543", provider_alias="FastLikes_A"
         )
-        RequestOrder.objects.filter(panel_order_id="45324").update(state="skipped", reason="not found in the panel")
+        RequestOrder.objects.filter(panel_order_id="45324").update(
+            state="skipped", outcome="not_found", reason="not found in the panel"
+        )
 
     def test_it_lists_requests_with_copy_and_re_request(self) -> None:
         self.login(self.alice)
@@ -39,6 +41,17 @@ class ActivityTestCase(BaseTestCase):
         body = b"".join(self.client.get("/activity/export.csv").streaming_content).decode()
         self.assertIn("45323,9876543,FastLikes_A", body)
         self.assertIn("not found in the panel", body)
+
+    def test_outcome_codes_filter_the_list_and_fill_a_csv_column(self) -> None:
+        self.login(self.alice)
+        self.assertContains(self.client.get("/activity/?outcome=not_found"), str(self.req.code))
+        self.assertContains(self.client.get("/activity/?outcome=cooldown"), "No requests match these filters.")
+        self.assertContains(self.client.get("/activity/"), '<option value="guarantee_ended" >Refill period ended')
+        body = b"".join(self.client.get("/activity/export.csv?outcome=not_found").streaming_content).decode()
+        header, *rows = body.strip().splitlines()
+        self.assertIn(",state,outcome,reason,", header)
+        self.assertEqual(len(rows), 1)
+        self.assertIn(",skipped,not_found,not found in the panel,", rows[0])
 
     def test_re_request_forwards_the_same_ids_again(self) -> None:
         self.login(self.alice)
