@@ -55,17 +55,20 @@ class EvolutionTransport(WhatsAppTransport):
 
     can_find_sent = True
 
-    def find_sent(self, target: str, text: str, since: datetime) -> str | None:
-        # POST /chat/findMessages/{instance} {"where": {"key": {"remoteJid": …}}}: v2 answers
-        # {"messages": {"records": […]}}, older versions a bare list; both are read.
-        number = target.removesuffix("@c.us")  # as send() does; Evolution stores people as @s.whatsapp.net
+    def find_messages(self, chat: str, from_me: bool) -> list[Any]:
+        """POST /chat/findMessages/{instance} {"where": {"key": {"remoteJid", "fromMe"}}}: v2 answers
+        {"messages": {"records": […]}}, older versions a bare list; both are read."""
+        number = chat.removesuffix("@c.us")  # as send() does; Evolution stores people as @s.whatsapp.net
         jid = number if "@" in number else f"{number}@s.whatsapp.net"
         body = self.api("POST", f"/chat/findMessages/{self.instance}", timeout=CHECK_TIMEOUT,
-                        json={"where": {"key": {"remoteJid": jid, "fromMe": True}}})  # fmt: skip
+                        json={"where": {"key": {"remoteJid": jid, "fromMe": from_me}}})  # fmt: skip
         records = body.get("messages", body) if isinstance(body, dict) else body
         if isinstance(records, dict):
             records = records.get("records", [])
-        for item in records if isinstance(records, list) else []:
+        return records if isinstance(records, list) else []
+
+    def find_sent(self, target: str, text: str, since: datetime) -> str | None:
+        for item in self.find_messages(target, from_me=True):
             key = item.get("key") if isinstance(item, dict) else None
             if not isinstance(key, dict) or key.get("fromMe") is False:
                 continue
@@ -87,14 +90,7 @@ class EvolutionTransport(WhatsAppTransport):
         return [found for found in (_incoming(self, item) for item in items) if found is not None]
 
     def chat_history(self, chat: str, since: float) -> list[Incoming]:
-        number = chat.removesuffix("@c.us")
-        jid = number if "@" in number else f"{number}@s.whatsapp.net"
-        body = self.api("POST", f"/chat/findMessages/{self.instance}", timeout=CHECK_TIMEOUT,
-                        json={"where": {"key": {"remoteJid": jid, "fromMe": False}}})  # fmt: skip
-        records = body.get("messages", body) if isinstance(body, dict) else body
-        if isinstance(records, dict):
-            records = records.get("records", [])
-        found = [_incoming(self, item) for item in (records if isinstance(records, list) else [])]
+        found = [_incoming(self, item) for item in self.find_messages(chat, from_me=False)]
         return sorted((f for f in found if f is not None and f.at.timestamp() >= since), key=lambda f: f.at)
 
     def check(self) -> Status:
