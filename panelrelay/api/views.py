@@ -10,8 +10,8 @@ from panelrelay.api.auth import ApiError, api_view, json_body
 from panelrelay.api.openapi import SPEC
 from panelrelay.core import params
 from panelrelay.core.orderids import is_order_id
-from panelrelay.forwarding.intake import MAX_IDS, IntakeError, create_request, parse_ids
 from panelrelay.forwarding.models import Command, Request, RequestOrder
+from panelrelay.forwarding.submit import MAX_IDS, SubmitError, create_request, parse_ids
 from panelrelay.panels.adapters.base import PanelError
 from panelrelay.panels.models import Panel
 from panelrelay.panels.privacy import AddressInText, refuse_addresses
@@ -66,7 +66,7 @@ def _ids(value: object) -> list[str]:
         )
     try:
         return parse_ids(" ".join(str(v) for v in items))  # -5, 2.5, 1e+25 and 2**70 are named, never cut
-    except IntakeError as exc:
+    except SubmitError as exc:
         raise ApiError(400, str(exc)) from None
 
 
@@ -98,7 +98,7 @@ def create(request: HttpRequest) -> JsonResponse:
             request.workspace, _panel(request, data.get("panel")), _command(request, data.get("command")), ids,
             note=note, source=Request.API, source_ref=request.api_token.name, force=force,
         )  # fmt: skip
-    except IntakeError as exc:
+    except SubmitError as exc:
         raise ApiError(400, str(exc)) from None
     body = _request_json(req, with_orders=False)
     response = JsonResponse(body, status=201)

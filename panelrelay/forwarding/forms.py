@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from panelrelay.forwarding.intake import MAX_IDS, IntakeError, parse_ids
+from panelrelay.forwarding.submit import MAX_IDS, SubmitError, parse_ids
 from panelrelay.panels.privacy import clean_field
 
 
@@ -26,7 +26,7 @@ class ForwardForm(forms.Form):
     def clean_ids(self) -> list[str]:
         try:
             ids = parse_ids(self.cleaned_data["ids"])
-        except IntakeError as exc:
+        except SubmitError as exc:
             raise forms.ValidationError(str(exc)) from None
         if not ids:
             raise forms.ValidationError("No order ids found. Paste panel order ids (numbers).")

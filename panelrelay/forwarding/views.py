@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 from panelrelay.core import csvsafe, params
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.forwarding.forms import ForwardForm
-from panelrelay.forwarding.intake import IntakeError, create_request
 from panelrelay.forwarding.models import Command, Outcome, Request, RequestOrder
+from panelrelay.forwarding.submit import SubmitError, create_request
 from panelrelay.panels.models import Panel, Provider
 
 STATE_TABS = [
@@ -54,7 +54,7 @@ def forward(request: HttpRequest) -> HttpResponse:
                 user=request.user,
                 force=force,
             )
-        except IntakeError as exc:
+        except SubmitError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(
@@ -141,7 +141,7 @@ def re_request(request: HttpRequest, code) -> HttpResponse:
         return redirect("forwarding:request", code=req.code)
     try:
         new = create_request(request.workspace, req.panel, req.command, ids, note=req.note, user=request.user)
-    except IntakeError as exc:
+    except SubmitError as exc:
         messages.error(request, str(exc))
         return redirect("forwarding:request", code=req.code)
     messages.success(request, f"Re-requested {len(ids):,} order(s). The cooldown still applies.")

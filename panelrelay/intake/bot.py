@@ -25,8 +25,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from panelrelay.forwarding.intake import IntakeError, create_request
 from panelrelay.forwarding.models import Command, Request, RequestOrder
+from panelrelay.forwarding.submit import SubmitError, create_request
 from panelrelay.intake.models import BotMessage, TelegramLink
 from panelrelay.intake.parser import parse_bot_command
 from panelrelay.panels.models import Panel
@@ -136,7 +136,7 @@ def _command(connection: Connection, link: TelegramLink, user_id: str, text: str
     try:
         request = create_request(membership.workspace, panel, command, parsed.ids, source=Request.BOT,
                                  source_ref=f"tg:{user_id}", user=membership.user)  # fmt: skip
-    except IntakeError as exc:
+    except SubmitError as exc:
         say(connection, user_id, str(exc))
         return
     enqueue("intake.bot_summary", {"request": request.pk, "connection": connection.pk, "chat": user_id},

@@ -24,8 +24,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from panelrelay.forwarding.intake import IntakeError, create_request
 from panelrelay.forwarding.models import Command, Outcome, Request, RequestOrder
+from panelrelay.forwarding.submit import SubmitError, create_request
 from panelrelay.intake.models import TicketIntake, TicketSettings
 from panelrelay.intake.parser import Parsed, customer_text, parse
 from panelrelay.panels.adapters.base import PanelTicket
@@ -100,7 +100,7 @@ def _create(panel: Panel, found: list[Found]) -> list[Request]:
                     created.append(_claim(panel, item, batch))
             except IntegrityError:
                 log.info("ticket %s of panel %s: message already handled", item.ticket.id, panel.code)
-            except IntakeError as exc:
+            except SubmitError as exc:
                 log.info("ticket %s of panel %s not forwarded: %s", item.ticket.id, panel.code, exc)
     return created
 

@@ -9,10 +9,10 @@ import pytest
 
 from panelrelay.accounts.models import Membership, Workspace
 from panelrelay.core.testing import PASSWORD, make_user
-from panelrelay.forwarding.intake import create_request
 from panelrelay.forwarding.models import Command, Request
 from panelrelay.forwarding.scenario import panel as make_panel
 from panelrelay.forwarding.scenario import telegram
+from panelrelay.forwarding.submit import create_request
 from panelrelay.intake.models import TelegramLink
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -10,8 +10,8 @@ from django.test import RequestFactory
 from panelrelay.api.models import ApiToken
 from panelrelay.core import errors
 from panelrelay.core.testing import BaseTestCase
-from panelrelay.forwarding.intake import create_request
 from panelrelay.forwarding.models import Command, Request
+from panelrelay.forwarding.submit import create_request
 from panelrelay.panels.models import Panel
 
 

@@ -21,8 +21,8 @@ from fakes.panel import FakePanel
 from panelrelay.accounts.models import Workspace
 from panelrelay.api.models import ApiToken
 from panelrelay.forwarding import scenario
-from panelrelay.forwarding.intake import create_request
 from panelrelay.forwarding.models import Command
+from panelrelay.forwarding.submit import create_request
 from panelrelay.wsgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)

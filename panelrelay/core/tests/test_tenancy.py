@@ -18,8 +18,8 @@ from panelrelay.core.testing import BaseTestCase
 def populate(workspace) -> None:
     """One object of every tenant kind, so that each object URL has something to serve."""
     from panelrelay.api.models import ApiToken
-    from panelrelay.forwarding.intake import create_request
     from panelrelay.forwarding.models import Command, MessageTemplate
+    from panelrelay.forwarding.submit import create_request
     from panelrelay.panels.models import Panel, Provider
     from panelrelay.routing.models import ServiceOverride
     from panelrelay.transports.models import Connection, Destination

@@ -16,8 +16,8 @@ from panelrelay.accounts.models import Workspace
 from panelrelay.core import faults
 from panelrelay.forwarding import scenario
 from panelrelay.forwarding.engine import Decider, assemble_messages, process_request
-from panelrelay.forwarding.intake import create_request
 from panelrelay.forwarding.models import Command, Message, Request, RequestOrder
+from panelrelay.forwarding.submit import create_request
 from panelrelay.worker.models import Job
 
 GROUPS = (-1001, -1002, -1003)

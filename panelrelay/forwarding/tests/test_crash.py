@@ -43,7 +43,7 @@ import os, django
 django.setup()
 from panelrelay.accounts.models import Workspace
 from panelrelay.forwarding import scenario
-from panelrelay.forwarding.intake import create_request
+from panelrelay.forwarding.submit import create_request
 from panelrelay.forwarding.models import Command, ForwardingSettings
 ws = Workspace.objects.create(name="crash")
 ForwardingSettings.objects.create(workspace=ws, include_panel_ids=True)

@@ -8,8 +8,8 @@ import pytest
 
 from panelrelay.accounts.models import Workspace
 from panelrelay.forwarding import scenario
-from panelrelay.forwarding.intake import create_request
 from panelrelay.forwarding.models import Attempt, Command, Message, RequestOrder
+from panelrelay.forwarding.submit import create_request
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from panelrelay.accounts.models import Membership, Workspace
 from panelrelay.core.testing import make_user
 from panelrelay.forwarding import scenario
 from panelrelay.forwarding.engine import process_request
-from panelrelay.forwarding.intake import create_request
 from panelrelay.forwarding.models import Command
+from panelrelay.forwarding.submit import create_request
 
 pytestmark = pytest.mark.django_db
 

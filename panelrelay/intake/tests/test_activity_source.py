@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.urls import reverse
 
 from panelrelay.core.testing import BaseTestCase
-from panelrelay.forwarding.intake import create_request
 from panelrelay.forwarding.models import Command, Request
+from panelrelay.forwarding.submit import create_request
 from panelrelay.panels.models import Panel
 
 

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from panelrelay.core.testing import BaseTestCase
 from panelrelay.forwarding import scenario
-from panelrelay.forwarding.intake import create_request
 from panelrelay.forwarding.models import Command, ForwardingSettings
+from panelrelay.forwarding.submit import create_request
 from panelrelay.intake.tests.helpers import order, wire
 
 pytestmark = pytest.mark.usefixtures("no_pacing")

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from panelrelay.core.testing import BaseTestCase
-from panelrelay.forwarding.intake import MAX_IDS, IntakeError, create_request, parse_ids
 from panelrelay.forwarding.models import Command, Request, RequestOrder
+from panelrelay.forwarding.submit import MAX_IDS, SubmitError, create_request, parse_ids
 from panelrelay.panels.models import Panel
 from panelrelay.worker.models import Job
 
@@ -23,7 +23,7 @@ def test_a_token_that_is_not_an_id_refuses_the_list_and_is_named() -> None:
         ("#45326 order-45327", "#45326, order-45327"),
         ("no ids here", "no, ids, here"),
     ]:
-        with pytest.raises(IntakeError, match=f"^Not an order id: {named}\\."):
+        with pytest.raises(SubmitError, match=f"^Not an order id: {named}\\."):
             parse_ids(text)
 
 
@@ -46,11 +46,11 @@ class IntakeTestCase(BaseTestCase):
         )
 
     def test_it_refuses_empty_and_oversized_requests(self) -> None:
-        with self.assertRaisesRegex(IntakeError, "No order ids"):
+        with self.assertRaisesRegex(SubmitError, "No order ids"):
             create_request(self.workspace, self.panel, self.refill, [])
-        with self.assertRaisesRegex(IntakeError, "more than 10,000"):
+        with self.assertRaisesRegex(SubmitError, "more than 10,000"):
             create_request(self.workspace, self.panel, self.refill, [str(i) for i in range(MAX_IDS + 1)])
-        with self.assertRaisesRegex(IntakeError, "Not an order id: 0, 1e5, 9999…10001"):
+        with self.assertRaisesRegex(SubmitError, "Not an order id: 0, 1e5, 9999…10001"):
             create_request(self.workspace, self.panel, self.refill, ["1", "0", "1e5", "9999999999999999999910001"])
         self.assertFalse(Request.objects.exists())
         self.assertFalse(RequestOrder.objects.exists())
@@ -74,11 +74,11 @@ class IntakeTestCase(BaseTestCase):
                          ["45323", "45324", "45325"])  # fmt: skip
 
     def test_it_refuses_another_workspaces_panel_or_a_disabled_one(self) -> None:
-        with self.assertRaisesRegex(IntakeError, "not in this workspace"):
+        with self.assertRaisesRegex(SubmitError, "not in this workspace"):
             create_request(self.other_workspace, self.panel, self.refill, ["1"])
         self.panel.enabled = False
         self.panel.save()
-        with self.assertRaisesRegex(IntakeError, "turned off"):
+        with self.assertRaisesRegex(SubmitError, "turned off"):
             create_request(self.workspace, self.panel, self.refill, ["1"])
 
     def test_the_four_builtin_commands_exist_once(self) -> None:

@@ -1,8 +1,8 @@
-"""Intake: turn pasted ids (or a ticket, or an API call) into a persisted request.
+"""Submitting a request: pasted ids (or a ticket, a team-bot command, an API call) become a persisted request.
 
 The request and every order in it are written in one transaction before any outside call,
-and the processing job is enqueued in the same transaction: a crash right after intake loses
-nothing, and a crash before it leaves nothing half-made.
+and the processing job is enqueued in the same transaction: a crash right after submitting
+loses nothing, and a crash before it leaves nothing half-made.
 """
 
 from __future__ import annotations
@@ -24,16 +24,16 @@ if TYPE_CHECKING:
 MAX_IDS = 10_000
 
 
-class IntakeError(ValueError):
+class SubmitError(ValueError):
     """Bad input, said in words the user can act on."""
 
 
 def parse_ids(text: str) -> list[str]:
-    """The ids of a list typed by staff, deduplicated in order; IntakeError names the tokens that are not ids."""
+    """The ids of a list typed by staff, deduplicated in order; SubmitError names the tokens that are not ids."""
     try:
         return split_ids(text)
     except NotOrderIds as exc:
-        raise IntakeError(str(exc)) from None
+        raise SubmitError(str(exc)) from None
 
 
 def create_request(
@@ -51,16 +51,16 @@ def create_request(
     batch: str = "",
 ) -> Request:
     if not ids:
-        raise IntakeError("No order ids found. Paste panel order ids, separated by spaces, commas or new lines.")
+        raise SubmitError("No order ids found. Paste panel order ids, separated by spaces, commas or new lines.")
     if len(ids) > MAX_IDS:
-        raise IntakeError(f"{len(ids):,} ids is more than {MAX_IDS:,} in one request. Split them into several.")
+        raise SubmitError(f"{len(ids):,} ids is more than {MAX_IDS:,} in one request. Split them into several.")
     bad = [oid for oid in ids if not is_order_id(oid)]
     if bad:  # every source ends here: nothing but a whole, plausible id becomes an order row
-        raise IntakeError(str(NotOrderIds(bad)))
+        raise SubmitError(str(NotOrderIds(bad)))
     if panel.workspace_id != workspace.id or command.workspace_id != workspace.id:
-        raise IntakeError("That panel or command is not in this workspace.")
+        raise SubmitError("That panel or command is not in this workspace.")
     if not panel.enabled:
-        raise IntakeError(f"Panel “{panel.name}” is turned off. Turn it on under Panels first.")
+        raise SubmitError(f"Panel “{panel.name}” is turned off. Turn it on under Panels first.")
     with transaction.atomic():
         request = Request.objects.create(
             workspace=workspace,
