@@ -22,7 +22,7 @@ def seed_demo(panel: FakePanel, orders: int = 300) -> None:
 
 def _demo_tickets(panel: FakePanel, ids: list[int]) -> None:
     # Tickets cite orders their author really owns, in the phrasings public ticket parsers handle
-    # ("Urgent Refill: …", "… refill"; panelrelay/intake/parser.py reads them).
+    # ("Urgent Refill: …", "… refill"; panelrelay/reading/parser.py reads them).
     def own(user: str, count: int) -> str:
         owned = [o["id"] for o in map(panel.get_order, ids) if o and o["user"] == user]
         return ", ".join(str(i) for i in (owned or ids)[-count:])

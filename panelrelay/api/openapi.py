@@ -204,7 +204,7 @@ SPEC = {
                         "name": "order",
                         "in": "query",
                         "required": True,
-                        "schema": {"type": "string", "pattern": "^[1-9][0-9]{0,19}$"},  # core.orderids
+                        "schema": {"type": "string", "pattern": "^[1-9][0-9]{0,19}$"},  # reading.orderids
                     },
                     {"name": "panel", "in": "query", "schema": {"type": "string"}},
                 ],

@@ -9,12 +9,12 @@ from django.urls import reverse
 from panelrelay.api.auth import ApiError, api_view, json_body
 from panelrelay.api.openapi import SPEC
 from panelrelay.core import params
-from panelrelay.core.orderids import is_order_id
 from panelrelay.forwarding.models import Command, Request, RequestOrder
 from panelrelay.forwarding.submit import MAX_IDS, SubmitError, create_request, parse_ids
 from panelrelay.panels.adapters.base import PanelError
 from panelrelay.panels.models import Panel
 from panelrelay.panels.privacy import AddressInText, refuse_addresses
+from panelrelay.reading.orderids import is_order_id
 from panelrelay.routing.resolve import Router
 
 ORDER_PAGE = 1000

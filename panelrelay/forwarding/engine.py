@@ -29,8 +29,8 @@ from panelrelay.forwarding.models import (
     Request,
     RequestOrder,
 )
-from panelrelay.intake.guarantee import refill_allowed, refill_period
 from panelrelay.panels.adapters.base import MANUAL, PanelError
+from panelrelay.reading.guarantee import refill_allowed, refill_period
 from panelrelay.routing.resolve import Router
 from panelrelay.worker.queue import backoff, enqueue
 from panelrelay.worker.registry import Retry, stop_requested

@@ -32,7 +32,7 @@ class Command(WorkspaceOwned):
     enabled = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0)
     # The owner's own phrases for this command in tickets (comma or newline separated), added to
-    # the built-in English ones of intake.parser: "рефил, докрут*, ری فیل".
+    # the built-in English ones of reading.parser: "рефил, докрут*, ری فیل".
     keywords = models.TextField(blank=True)
 
     class Meta:

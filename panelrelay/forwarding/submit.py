@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from panelrelay.core.orderids import NotOrderIds, is_order_id, split_ids
 from panelrelay.forwarding.models import Command, Request, RequestOrder
+from panelrelay.reading.orderids import NotOrderIds, is_order_id, split_ids
 from panelrelay.worker.queue import enqueue
 
 if TYPE_CHECKING:

@@ -1,10 +1,16 @@
+"""The intake app: requests that arrive by themselves, from support tickets and the team's Telegram bot.
+
+It polls tickets and answers them (tickets.py), and turns staff commands to the team bot into
+requests (bot.py); the text itself is read by `panelrelay.reading`.
+"""
+
 from django.apps import AppConfig
 
 
 class IntakeConfig(AppConfig):
     name = "panelrelay.intake"
     label = "intake"
-    verbose_name = "Intake: reading requests from tickets and the team bot"
+    verbose_name = "Intake: requests from support tickets and the team bot"
 
     def ready(self) -> None:
         from panelrelay.intake import bot

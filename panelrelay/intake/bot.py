@@ -28,8 +28,8 @@ from django.utils import timezone
 from panelrelay.forwarding.models import Command, Request, RequestOrder
 from panelrelay.forwarding.submit import SubmitError, create_request
 from panelrelay.intake.models import BotMessage, TelegramLink
-from panelrelay.intake.parser import parse_bot_command
 from panelrelay.panels.models import Panel
+from panelrelay.reading.parser import parse_bot_command
 from panelrelay.transports.incoming import Incoming
 from panelrelay.transports.models import Connection
 from panelrelay.worker.queue import enqueue

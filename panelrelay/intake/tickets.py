@@ -1,7 +1,7 @@
 """Ticket polling: a panel's open support tickets become forward requests, and get an answer.
 
 One poll (`poll_panel`) reads the tickets waiting for staff, takes each one's customer messages
-since the last staff reply, and reads the order ids and command with `intake.parser`. A ticket
+since the last staff reply, and reads the order ids and command with `reading.parser`. A ticket
 without both is left alone for a person. Every request found is written in ONE transaction at
 the end of the poll, each with its claim row (`TicketIntake`, unique per panel + ticket +
 message), so a message is never turned into a request twice, whoever polls and however often;
@@ -27,9 +27,9 @@ from django.utils import timezone
 from panelrelay.forwarding.models import Command, Outcome, Request, RequestOrder
 from panelrelay.forwarding.submit import SubmitError, create_request
 from panelrelay.intake.models import TicketIntake, TicketSettings
-from panelrelay.intake.parser import Parsed, customer_text, parse
 from panelrelay.panels.adapters.base import PanelTicket
 from panelrelay.panels.models import Panel
+from panelrelay.reading.parser import Parsed, customer_text, parse
 from panelrelay.worker.queue import enqueue
 
 log = logging.getLogger("panelrelay.intake")

@@ -18,7 +18,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from panelrelay.core import params
-from panelrelay.core.orderids import is_order_id
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.core.toggles import save_toggle
 from panelrelay.panels import providers as registry
@@ -26,6 +25,7 @@ from panelrelay.panels import services
 from panelrelay.panels.adapters.base import PanelError
 from panelrelay.panels.forms import ProviderForm
 from panelrelay.panels.models import Panel, Provider
+from panelrelay.reading.orderids import is_order_id
 from panelrelay.vault import backup
 
 log = logging.getLogger("panelrelay.panels")

@@ -8,11 +8,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from panelrelay.core import params
-from panelrelay.core.orderids import is_order_id
 from panelrelay.core.tenancy import get_for_member, get_picked, require_member, scoped
 from panelrelay.core.toggles import save_toggle
 from panelrelay.panels.adapters.base import PanelError
 from panelrelay.panels.models import Panel, Provider, ServiceSeen
+from panelrelay.reading.orderids import is_order_id
 from panelrelay.routing.models import ProviderRoute, RoutingDefaults, ServiceOverride
 from panelrelay.routing.resolve import RULES, Router
 from panelrelay.transports.models import Destination

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from panelrelay.intake.parser import DEFAULT_KEYWORDS, MAX_IDS, MAX_TEXT, customer_text, parse
+from panelrelay.reading.parser import DEFAULT_KEYWORDS, MAX_IDS, MAX_TEXT, customer_text, parse
 
 # --- the usual English forms -------------------------------------------------------------------
 

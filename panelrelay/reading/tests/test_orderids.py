@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from panelrelay.core.orderids import NotOrderIds, is_order_id, split_ids
+from panelrelay.reading.orderids import NotOrderIds, is_order_id, split_ids
 
 
 def test_it_splits_at_whitespace_commas_and_semicolons_and_deduplicates() -> None:

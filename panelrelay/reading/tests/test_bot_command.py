@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from panelrelay.intake.parser import parse_bot_command
+from panelrelay.reading.parser import parse_bot_command
 
 
 @pytest.mark.parametrize(

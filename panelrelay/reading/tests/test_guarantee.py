@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from panelrelay.intake.guarantee import Guarantee, refill_allowed, refill_period
+from panelrelay.reading.guarantee import Guarantee, refill_allowed, refill_period
 
 
 @pytest.mark.parametrize(

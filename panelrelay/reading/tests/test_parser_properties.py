@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from panelrelay.intake.guarantee import refill_allowed, refill_period
-from panelrelay.intake.parser import MAX_IDS, customer_text, parse, parse_bot_command
+from panelrelay.reading.guarantee import refill_allowed, refill_period
+from panelrelay.reading.parser import MAX_IDS, customer_text, parse, parse_bot_command
 
 MODEST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

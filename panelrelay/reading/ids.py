@@ -23,7 +23,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from panelrelay.intake.words import is_word_char
+from panelrelay.reading.words import is_word_char
 
 MAX_ID_LENGTH = 20
 _RUN = re.compile(r"[0-9]+")

@@ -6,7 +6,7 @@ and named, never trimmed or cut into ids: "9999999999999999999910001" is not 999
 and 10001, "-5" is not 5, "1e5" is not 1 and 5, "0045" is not 45. A wrong refill or cancel costs
 the owner money, so a list with one doubtful token is sent back whole for the person to fix.
 
-Free text (customers' tickets) is read by `panelrelay.intake.ids`, which leaves doubtful runs out.
+Free text (customers' tickets) is read by `panelrelay.reading.ids`, which leaves doubtful runs out.
 """
 
 from __future__ import annotations

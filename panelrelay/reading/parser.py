@@ -3,15 +3,15 @@
 Pure functions: no database, no HTTP. Ticket polling and the team bot call them and decide what
 to do with the result; a `Parsed` without ids or without a command means "leave it alone".
 
-Rules (also in docs/ARCHITECTURE.md, "Intake"):
+Rules (also in docs/ARCHITECTURE.md, "Reading a request from text"):
 
 - **Ids** are whole runs of ASCII digits, 3–20 long by default, as written, deduplicated, in order
   of appearance, at most 100 (the rest are ignored and the reason says so). Runs that are clearly
   something else (links, dates, times, amounts, phone numbers, quantities, …) are left out:
-  see `panelrelay.intake.ids`. The ids come from the message; the subject is read for ids only
+  see `panelrelay.reading.ids`. The ids come from the message; the subject is read for ids only
   when the message has none ("Urgent Refill: 123" as a subject).
 - **Commands** are found by keyword phrases, compared word by word after folding case and Latin
-  accents, in any script (see `panelrelay.intake.words`). At each word the longest phrase wins, so
+  accents, in any script (see `panelrelay.reading.words`). At each word the longest phrase wins, so
   "Refund (Partial/Cancel)" is one cancel request, not three commands, and "speed up" is not
   "speed" + "up". Keywords in links are ignored.
 - **Ambiguity:** if the subject and the message together ask for two or more different commands
@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from panelrelay.intake.ids import Found, find_ids, link_spans
-from panelrelay.intake.words import Hit, KeywordTable, fold
+from panelrelay.reading.ids import Found, find_ids, link_spans
+from panelrelay.reading.words import Hit, KeywordTable, fold
 
 MAX_IDS = 100
 MAX_TEXT = 50_000  # characters read from one message; a ticket longer than this is not a request form
