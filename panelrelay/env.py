@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import overload
 from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -28,6 +29,11 @@ def _raw(name: str) -> str | None:
     return None if value is None or value.strip() == "" else value.strip()
 
 
+# With a str default the setting always has a value, so callers need no None check.
+@overload
+def env_str(name: str, default: str) -> str: ...
+@overload
+def env_str(name: str, default: None = None) -> str | None: ...
 def env_str(name: str, default: str | None = None) -> str | None:
     value = _raw(name)
     return default if value is None else value
@@ -81,6 +87,10 @@ def env_fernet_keys(name: str) -> list[str]:
     return keys
 
 
+@overload
+def env_url(name: str, default: str, schemes: tuple[str, ...] = ...) -> str: ...
+@overload
+def env_url(name: str, default: None = None, schemes: tuple[str, ...] = ...) -> str | None: ...
 def env_url(name: str, default: str | None = None, schemes: tuple[str, ...] = ("http", "https")) -> str | None:
     value = _raw(name)
     if value is None:

@@ -28,7 +28,8 @@ class AccountForm(forms.Form):
         return email
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("password") and data.get("email"):
             user = User(username=data["email"], email=data["email"])
             try:

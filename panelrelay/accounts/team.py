@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from panelrelay.accounts.forms import AccountForm, InviteForm
-from panelrelay.accounts.middleware import SESSION_KEY
+from panelrelay.accounts.middleware import SESSION_KEY, MemberRequest
 from panelrelay.accounts.models import PERMISSIONS, Invite, Membership
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.core.toggles import switched_on
@@ -27,7 +27,7 @@ def invite_url(request: HttpRequest, invite: Invite) -> str:
 
 
 @require_member()
-def team(request: HttpRequest) -> HttpResponse:
+def team(request: MemberRequest) -> HttpResponse:
     members = scoped(request, Membership).select_related("user").order_by("role", "created")
     invites = [i for i in scoped(request, Invite).order_by("-created") if i.usable]
     ctx = {
@@ -42,7 +42,7 @@ def team(request: HttpRequest) -> HttpResponse:
 
 @require_member(owner=True)
 @require_POST
-def toggle(request: HttpRequest, code: str, perm: str) -> HttpResponse:
+def toggle(request: MemberRequest, code: str, perm: str) -> HttpResponse:
     if perm not in PERMISSIONS:
         return HttpResponseBadRequest("unknown permission")
     member = get_for_member(request, Membership, code=code)
@@ -58,7 +58,7 @@ def toggle(request: HttpRequest, code: str, perm: str) -> HttpResponse:
 
 @require_member(owner=True)
 @require_POST
-def remove_member(request: HttpRequest, code: str) -> HttpResponse:
+def remove_member(request: MemberRequest, code: str) -> HttpResponse:
     member = get_for_member(request, Membership, code=code)
     if member.is_owner:
         messages.error(request, "The owner cannot be removed.")
@@ -70,7 +70,7 @@ def remove_member(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_member(owner=True)
 @require_POST
-def create_invite(request: HttpRequest) -> HttpResponse:
+def create_invite(request: MemberRequest) -> HttpResponse:
     form = InviteForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Enter a valid email address, or leave it empty.")
@@ -94,7 +94,7 @@ def create_invite(request: HttpRequest) -> HttpResponse:
 
 @require_member(owner=True)
 @require_POST
-def revoke_invite(request: HttpRequest, code: str) -> HttpResponse:
+def revoke_invite(request: MemberRequest, code: str) -> HttpResponse:
     invite = get_for_member(request, Invite, code=code)
     invite.revoked = True
     invite.save(update_fields=["revoked"])

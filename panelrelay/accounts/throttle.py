@@ -127,7 +127,8 @@ def begin_sign_in(username: str, ip: str | None) -> SignIn:
 def password_was_right(attempt: SignIn) -> None:
     """The attempt was not a failure. A sign-in (not a link) also clears this client's count."""
     if attempt.by_email:
-        LoginFailure.objects.filter(pk=attempt.row_id).delete()
+        if attempt.row_id is not None:  # by_email comes only with a counted attempt, which has a row
+            LoginFailure.objects.filter(pk=attempt.row_id).delete()
     else:
         LoginFailure.objects.filter(username=attempt.username, ip=attempt.ip).delete()
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from panelrelay.accounts import signin_link, throttle
 from panelrelay.accounts.forms import SignInForm, SignUpForm, WorkspaceForm
-from panelrelay.accounts.middleware import SESSION_KEY
+from panelrelay.accounts.middleware import SESSION_KEY, MemberRequest, SignedInRequest
 from panelrelay.accounts.models import Membership, Workspace
 from panelrelay.core.tenancy import require_member
 
@@ -140,7 +140,7 @@ def signout(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def no_workspace(request: HttpRequest) -> HttpResponse:
+def no_workspace(request: SignedInRequest) -> HttpResponse:
     if request.workspace is not None:
         return redirect("forwarding:home")
     form = WorkspaceForm(request.POST or None)
@@ -153,7 +153,7 @@ def no_workspace(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def switch_workspace(request: HttpRequest) -> HttpResponse:
+def switch_workspace(request: SignedInRequest) -> HttpResponse:
     code = request.POST.get("workspace", "")
     membership = next((m for m in request.memberships if str(m.workspace.code) == code), None)
     if membership is None:
@@ -166,7 +166,7 @@ def switch_workspace(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def new_workspace(request: HttpRequest) -> HttpResponse:
+def new_workspace(request: SignedInRequest) -> HttpResponse:
     form = WorkspaceForm(request.POST)
     if form.is_valid():
         workspace = create_workspace(request.user, form.cleaned_data["name"])
@@ -178,7 +178,7 @@ def new_workspace(request: HttpRequest) -> HttpResponse:
 
 
 @require_member()
-def settings_page(request: HttpRequest) -> HttpResponse:
+def settings_page(request: MemberRequest) -> HttpResponse:
     form = WorkspaceForm(request.POST or None, initial={"name": request.workspace.name})
     if request.method == "POST":
         if not request.membership.is_owner:

@@ -29,7 +29,7 @@ def too_big_message() -> str:
 
 
 @requires_csrf_token
-def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:  # handler400 always gets one
     if isinstance(exception, RequestDataTooBig):
         status, message = 413, too_big_message()
     elif isinstance(exception, BadParameter):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -20,6 +20,22 @@ from panelrelay.core import params
 
 M = TypeVar("M", bound=Model)
 View = Callable[..., HttpResponse]
+
+
+class _Member(Protocol):
+    @property
+    def is_owner(self) -> bool: ...
+    def has(self, perm: str) -> bool: ...
+
+
+class TenantRequest(Protocol):
+    """What the guards read from a request behind require_member(). core imports no app, so it names
+    the attributes rather than the models; accounts.middleware.MemberRequest is the real type."""
+
+    @property
+    def workspace(self) -> Model: ...
+    @property
+    def membership(self) -> _Member: ...
 
 
 def require_member(perm: str | None = None, owner: bool = False) -> Callable[[View], View]:
@@ -44,14 +60,14 @@ def require_member(perm: str | None = None, owner: bool = False) -> Callable[[Vi
     return decorator
 
 
-def scoped(request: HttpRequest, model_or_qs: type[M] | QuerySet[M]) -> QuerySet[M]:
+def scoped(request: TenantRequest, model_or_qs: type[M] | QuerySet[M]) -> QuerySet[M]:
     """The rows of the current workspace only."""
     qs = model_or_qs if isinstance(model_or_qs, QuerySet) else model_or_qs._default_manager.all()
     return qs.filter(workspace=request.workspace)
 
 
 def get_for_member(
-    request: HttpRequest, model_or_qs: type[M] | QuerySet[M], perm: str | None = None, **lookup: Any
+    request: TenantRequest, model_or_qs: type[M] | QuerySet[M], perm: str | None = None, **lookup: Any
 ) -> M:
     """Fetch one object of the current workspace: 404 for outsiders, 403 without `perm`."""
     obj = get_object_or_404(scoped(request, model_or_qs), **lookup)
@@ -61,7 +77,7 @@ def get_for_member(
 
 
 def get_picked(
-    request: HttpRequest, model_or_qs: type[M] | QuerySet[M], data: Any, name: str, perm: str | None = None
+    request: TenantRequest, model_or_qs: type[M] | QuerySet[M], data: Any, name: str, perm: str | None = None
 ) -> M | None:
     """The object a form's select sent by its code as `name`: None when empty, a 400 naming the
     field when the value is not a code at all, and like get_for_member() otherwise."""

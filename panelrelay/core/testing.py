@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import User
 from django.test import TestCase
 
@@ -10,7 +12,7 @@ from panelrelay.accounts.models import Membership, Workspace
 PASSWORD = "correct horse battery staple"
 
 
-def make_user(email: str, password: str = PASSWORD, **extra) -> User:
+def make_user(email: str, password: str = PASSWORD, **extra: Any) -> User:
     return User.objects.create_user(username=email, email=email, password=password, **extra)
 
 
