@@ -17,7 +17,7 @@ from panelrelay.worker.models import Heartbeat, Job
 from panelrelay.worker.queue import queue_depth
 
 
-def _workspace_rows(query: str):
+def _workspace_rows(query: str) -> list[tuple[Workspace, str, int]]:
     qs = Workspace.objects.annotate(members=Count("memberships", distinct=True)).order_by("-created")
     if query:
         qs = qs.filter(Q(name__icontains=query) | Q(memberships__user__email__icontains=query)).distinct()

@@ -49,7 +49,9 @@ def _target_panel(workspace: Workspace, panel: dict[str, Any] | None) -> Panel |
     if not panel:
         return None
     panels = Panel.objects.filter(workspace=workspace)
-    return panels.filter(code=panel.get("code")).first() or panels.filter(url=panel.get("url", "")).first()
+    code = panel.get("code")
+    same = panels.filter(code=code).first() if code else None
+    return same or panels.filter(url=panel.get("url", "")).first()
 
 
 def _alias_free(workspace: Workspace, alias: str, provider: Provider | None = None) -> bool:

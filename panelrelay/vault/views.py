@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -107,11 +108,12 @@ def _export_rows(records: QuerySet[BackupRecord]) -> Iterator[list[Any]]:
 
 @master_only
 @require_POST
-def export(request: HttpRequest, fmt: str) -> HttpResponse:
+def export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     if fmt not in ("csv", "json"):
         raise Http404
     found, _q, _event = _search(request)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response: HttpResponseBase
     if fmt == "json":
         body = json.dumps([reveal.as_row(r) for r in found.iterator(chunk_size=200)], indent=1)
         response = HttpResponse(body, content_type="application/json")
