@@ -38,7 +38,8 @@ def send_incident(incident: Incident) -> None:
             return _done(incident, str(destination))
         except TransportError as exc:
             if not exc.permanent and timezone.now() - incident.opened < GIVE_UP_AFTER:
-                raise Retry(exc.retry_after if exc.local else max(exc.retry_after or 0, 60.0), str(exc)) from None
+                wait = exc.retry_after or 0.0  # set whenever exc.local: our own pacing names its wait
+                raise Retry(wait if exc.local else max(wait, 60.0), str(exc)) from None
             reason = f"{destination} failed: {exc}"
     _done(incident, f"email ({reason})"[:200] if email_owner(incident.workspace, text) else f"nobody ({reason})"[:200])
 

@@ -35,7 +35,8 @@ class ConnectionForm(forms.Form):
 
     def __init__(self, *args: Any, instance: Connection | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.instance = instance
+        # Not `self.instance`: Evolution's form has a field named `instance` (its instance name).
+        self.connection = instance
         field = self.fields["secret"]
         field.label, field.help_text = self.secret_label, self.secret_help
         field.widget.attrs["autocomplete"] = "off"
@@ -50,7 +51,7 @@ class ConnectionForm(forms.Form):
 
     def clean_secret(self) -> str:
         value = self.cleaned_data["secret"]
-        saved = self.instance is not None and bool(self.instance.secret_enc)
+        saved = self.connection is not None and bool(self.connection.secret_enc)
         if self.secret_required and not value and not saved:
             raise forms.ValidationError(f"Enter the {self.secret_label.lower()}.")
         return value
@@ -60,7 +61,7 @@ class ConnectionForm(forms.Form):
         return {name: self.cleaned_data[name] for name in self.setting_fields()}
 
     def save(self, workspace: Workspace) -> Connection:
-        connection = self.instance or Connection(workspace=workspace, kind=self.kind)
+        connection = self.connection or Connection(workspace=workspace, kind=self.kind)
         connection.name = self.cleaned_data["name"]
         # Keep what the status check learnt (the bot's username…), replace what the owner set.
         connection.config = {**connection.config, **self.config()}
@@ -104,13 +105,15 @@ class DestinationForm(forms.Form):
         return clean_field(self, "name", self.workspace.pk, "A destination name")
 
     def clean_connection(self) -> Connection:
-        found = self.connections.filter(code=parse_code(self.cleaned_data["connection"])).first()
+        code = parse_code(self.cleaned_data["connection"])
+        found = self.connections.filter(code=code).first() if code else None
         if found is None:
             raise forms.ValidationError("Choose the connection that sends to this destination.")
         return found
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         connection = data.get("connection")
         if not isinstance(connection, Connection):
             return data
@@ -125,9 +128,9 @@ class DestinationForm(forms.Form):
     def _picked(self, connection: Connection, code: str) -> DiscoveredChat | None:
         if not code:
             return None
-        chat = DiscoveredChat.objects.filter(
-            workspace=self.workspace, connection=connection, code=parse_code(code)
-        ).first()
+        parsed = parse_code(code)
+        chats = DiscoveredChat.objects.filter(workspace=self.workspace, connection=connection)
+        chat = chats.filter(code=parsed).first() if parsed else None
         if chat is None:
             self.add_error("pick", "That chat is not one this connection knows. Refresh the list and pick again.")
         return chat

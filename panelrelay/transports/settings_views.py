@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from panelrelay.accounts.middleware import MemberRequest
 from panelrelay.core.tenancy import get_for_member, get_picked, require_member, scoped
 from panelrelay.transports import hooks
 from panelrelay.transports.alerts import alert_text
@@ -65,11 +67,10 @@ KIND_STEPS = {
 
 
 @require_member("routing")
-def connections(request: HttpRequest) -> HttpResponse:
-    rows = scoped(request, Connection).annotate(n_destinations=Count("destinations")).order_by("name")
-    rows = list(rows)
-    for row in rows:  # the URL a gateway posts to, shown only to those who may edit connections
-        row.receive_url = hooks.url_for(row) if row.receive == Connection.RECEIVE_WEBHOOK else ""
+def connections(request: MemberRequest) -> HttpResponse:
+    found = scoped(request, Connection).annotate(n_destinations=Count("destinations")).order_by("name")
+    # Each with the URL a gateway posts to, shown only to those who may edit connections.
+    rows = [(c, hooks.url_for(c) if c.receive == Connection.RECEIVE_WEBHOOK else "") for c in found]
     ctx = {"tab": "connections", "connections": rows, "kinds": Connection.KINDS, "help": KIND_HELP,
            "webhook_base": settings.SITE_URL.rstrip("/"), "receive_choices": Connection.RECEIVE_CHOICES}  # fmt: skip
     return render(request, "transports/connections.html", ctx)
@@ -85,7 +86,7 @@ def _flash_status(request: HttpRequest, connection: Connection, status: Status) 
 
 
 @require_member("routing")
-def add_connection(request: HttpRequest, kind: str) -> HttpResponse:
+def add_connection(request: MemberRequest, kind: str) -> HttpResponse:
     if kind not in REGISTRY:
         raise Http404("no such connection kind")
     if kind == "telegram_user":
@@ -101,7 +102,7 @@ def add_connection(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @require_member("routing")
-def edit_connection(request: HttpRequest, code: str) -> HttpResponse:
+def edit_connection(request: MemberRequest, code: str) -> HttpResponse:
     connection = get_for_member(request, Connection, code=code)
     form = form_class(connection.kind)(request.POST or None, instance=connection)
     if request.method == "POST" and form.is_valid():
@@ -117,7 +118,7 @@ LOGIN_STEPS = {"start": LoginForm, "code": CodeForm, "password": PasswordForm}
 
 
 @require_member("routing")
-def telegram_user_login(request: HttpRequest) -> HttpResponse:
+def telegram_user_login(request: MemberRequest) -> HttpResponse:
     """Add a Telegram user account: phone → code → two-step password, one form per step.
 
     The half-done login is kept encrypted in the Django session, tied to this workspace.
@@ -143,13 +144,17 @@ def telegram_user_login(request: HttpRequest) -> HttpResponse:
     return render(request, "transports/telegram_user_login.html", ctx)
 
 
-def _login_step(request: HttpRequest, step: str, data: dict, pending: dict | None) -> HttpResponse:
+def _login_step(
+    request: MemberRequest, step: str, data: dict[str, Any], pending: dict[str, Any] | None
+) -> HttpResponse:
     """Run one step; redirect to the next one, or to Connections once signed in."""
     if step == "start":
         pending = login.start(data["name"], data["api_id"], data["api_hash"], data["phone"])
         pending["workspace"] = request.workspace.pk
         messages.info(request, "Telegram sent a login code to the account. Type it below.")
         user = None
+    elif pending is None:  # only "start" comes without a half-done login; anything else starts over
+        return redirect("transports:telegram_user_login")
     elif step == "code":
         user = login.submit_code(pending, data["code"])
         if user is None:
@@ -167,7 +172,7 @@ def _login_step(request: HttpRequest, step: str, data: dict, pending: dict | Non
 
 @require_member("routing")
 @require_POST
-def check_connection(request: HttpRequest, code: str) -> HttpResponse:
+def check_connection(request: MemberRequest, code: str) -> HttpResponse:
     connection = get_for_member(request, Connection, code=code)
     _flash_status(request, connection, refresh_status(connection))
     return redirect("transports:connections")
@@ -175,7 +180,7 @@ def check_connection(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def updates_mode(request: HttpRequest, code: str) -> HttpResponse:
+def updates_mode(request: MemberRequest, code: str) -> HttpResponse:
     """A Telegram bot's updates: polled by the worker (default), or pushed by Telegram (webhook)."""
     connection = get_for_member(request, Connection.objects.filter(kind="telegram"), code=code)
     use_webhook = request.POST.get("mode") == "webhook"
@@ -198,7 +203,7 @@ def updates_mode(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def receive_mode(request: HttpRequest, code: str) -> HttpResponse:
+def receive_mode(request: MemberRequest, code: str) -> HttpResponse:
     """How messages written to a WhatsApp gateway or a Telegram user account reach PanelRelay."""
     connection = get_for_member(request, Connection.objects.exclude(kind="telegram"), code=code)
     mode = request.POST.get("receive", "")
@@ -219,7 +224,7 @@ def receive_mode(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def delete_connection(request: HttpRequest, code: str) -> HttpResponse:
+def delete_connection(request: MemberRequest, code: str) -> HttpResponse:
     connection = get_for_member(request, Connection, code=code)
     try:
         connection.delete()
@@ -232,7 +237,7 @@ def delete_connection(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_member("routing")
-def qr_code(request: HttpRequest, code: str) -> HttpResponse:
+def qr_code(request: MemberRequest, code: str) -> HttpResponse:
     """The WAHA pairing QR code, fetched through us so the owner needs no access to WAHA itself.
     Polled by the page every few seconds while the session waits; stops once it works."""
     connection = get_for_member(request, Connection, code=code)
@@ -247,7 +252,7 @@ def qr_code(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def start_link(request: HttpRequest, code: str) -> HttpResponse:
+def start_link(request: MemberRequest, code: str) -> HttpResponse:
     """A new one-time t.me/<bot>?start=<token> link, for a person to press Start."""
     connection = get_for_member(request, Connection, code=code)
     username = connection.config.get("username")
@@ -259,7 +264,7 @@ def start_link(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_member(owner=True)
-def alerts(request: HttpRequest) -> HttpResponse:
+def alerts(request: MemberRequest) -> HttpResponse:
     alert_settings = AlertSettings.of(request.workspace)
     destinations = scoped(request, Destination).order_by("name")
     if request.method == "POST":
@@ -279,7 +284,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
 
 @require_member(owner=True)
 @require_POST
-def test_alert(request: HttpRequest) -> HttpResponse:
+def test_alert(request: MemberRequest) -> HttpResponse:
     destination = AlertSettings.of(request.workspace).destination
     if destination is None:
         messages.error(request, "Choose an alert destination first.")

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from panelrelay.accounts.middleware import MemberRequest
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.core.toggles import save_toggle
 from panelrelay.transports.base import TransportError
@@ -20,7 +21,7 @@ FILTERS = {"all": Q(), "broken": Q(broken=True), "off": Q(enabled=False)}
 
 
 @require_member("routing")
-def destinations(request: HttpRequest) -> HttpResponse:
+def destinations(request: MemberRequest) -> HttpResponse:
     shown = request.GET.get("show", "all")
     shown = shown if shown in FILTERS else "all"
     rows = scoped(request, Destination).select_related("connection").order_by("name")
@@ -43,7 +44,7 @@ def _form_page(request: HttpRequest, form: DestinationForm, destination: Destina
 
 
 @require_member("routing")
-def add_destination(request: HttpRequest) -> HttpResponse:
+def add_destination(request: MemberRequest) -> HttpResponse:
     form = DestinationForm(request.POST or None, workspace=request.workspace)
     if request.method == "POST" and form.is_valid():
         destination = form.save()
@@ -53,7 +54,7 @@ def add_destination(request: HttpRequest) -> HttpResponse:
 
 
 @require_member("routing")
-def edit_destination(request: HttpRequest, code: str) -> HttpResponse:
+def edit_destination(request: MemberRequest, code: str) -> HttpResponse:
     destination = get_for_member(request, Destination, code=code)
     form = DestinationForm(request.POST or None, workspace=request.workspace, instance=destination)
     if request.method == "POST" and form.is_valid():
@@ -65,7 +66,7 @@ def edit_destination(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def toggle_destination(request: HttpRequest, code: str) -> HttpResponse:
+def toggle_destination(request: MemberRequest, code: str) -> HttpResponse:
     destination = get_for_member(request, Destination, code=code)
     save_toggle(request, destination, "enabled")
     return render(request, "transports/_destination_toggle.html", {"d": destination})
@@ -73,7 +74,7 @@ def toggle_destination(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def delete_destination(request: HttpRequest, code: str) -> HttpResponse:
+def delete_destination(request: MemberRequest, code: str) -> HttpResponse:
     destination = get_for_member(request, Destination, code=code)
     destination.delete()
     messages.success(request, f"Destination {destination} deleted. Routes that used it now have no destination.")
@@ -82,7 +83,7 @@ def delete_destination(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def test_destination(request: HttpRequest, code: str) -> HttpResponse:
+def test_destination(request: MemberRequest, code: str) -> HttpResponse:
     """Send a test message through deliver(), the path every real message takes."""
     destination = get_for_member(request, Destination.objects.select_related("connection"), code=code)
     stamp = timezone.localtime().strftime("%H:%M:%S")
@@ -101,7 +102,7 @@ def test_destination(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_member("routing")
 @require_GET
-def chats(request: HttpRequest) -> HttpResponse:
+def chats(request: MemberRequest) -> HttpResponse:
     """The picker: chats the chosen connection can send to, refreshed from the service now."""
     code = request.GET.get("connection", "")
     connection = scoped(request, Connection).filter(code=code).first() if parse_code(code) else None

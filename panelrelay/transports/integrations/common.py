@@ -33,6 +33,12 @@ def json_of(result: Result) -> Any:
         return None
 
 
+def nested(body: dict[str, Any], key: str) -> dict[str, Any]:
+    """body[key] when it is a JSON object, else {}: a service may send null or a string there."""
+    value = body.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def not_json(result: Result, service: str) -> TransportError:
     """A 5xx page from a proxy, an empty body: the service is not answering properly yet."""
     what = "an HTML page" if "html" in result.headers.get("content-type", "") else "something that is not JSON"

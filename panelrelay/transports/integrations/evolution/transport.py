@@ -19,6 +19,7 @@ from panelrelay.transports.integrations.common import (
     call,
     join,
     json_of,
+    nested,
 )
 from panelrelay.transports.integrations.whatsapp import WhatsAppTransport, incoming
 
@@ -136,10 +137,10 @@ def _incoming(transport: EvolutionTransport, item: Any) -> Incoming | None:
     key = item.get("key") if isinstance(item, dict) else None
     if not isinstance(key, dict) or key.get("fromMe") is True:
         return None
-    message = item.get("message") if isinstance(item.get("message"), dict) else {}
+    message = nested(item, "message")
     reaction = message.get("reactionMessage") if isinstance(message.get("reactionMessage"), dict) else None
     if reaction is not None:
-        reacted = reaction.get("key") if isinstance(reaction.get("key"), dict) else {}
+        reacted = nested(reaction, "key")
         text, reply_to = reaction.get("text") or "", reacted.get("id") or ""
     else:
         text, reply_to = _text_of(message), _quoted_id(item, message)

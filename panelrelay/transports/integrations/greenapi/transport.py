@@ -17,6 +17,7 @@ from panelrelay.transports.integrations.common import (
     call,
     join,
     json_of,
+    nested,
 )
 from panelrelay.transports.integrations.whatsapp import WhatsAppTransport, incoming
 
@@ -79,7 +80,7 @@ class GreenApiTransport(WhatsAppTransport):
         # {"typeWebhook": "incomingMessageReceived", "instanceData", "idMessage", "senderData", "messageData"}
         if not isinstance(body, dict) or body.get("typeWebhook") != "incomingMessageReceived":
             return []
-        instance = body.get("instanceData") if isinstance(body.get("instanceData"), dict) else {}
+        instance = nested(body, "instanceData")
         if str(instance.get("idInstance", "")) not in ("", str(self.connection.config.get("id_instance", ""))):
             return []
         found = _incoming(self, body)
@@ -155,12 +156,12 @@ def _quota(body: Any) -> str:
 def _incoming(transport: GreenApiTransport, body: dict[str, Any]) -> Incoming | None:
     """incomingMessageReceived: text in textMessageData or extendedTextMessageData; a reply or a
     reaction names the message it answers in quotedMessage.stanzaId (Green-API docs, "Quoted message")."""
-    sender = body.get("senderData") if isinstance(body.get("senderData"), dict) else {}
-    data = body.get("messageData") if isinstance(body.get("messageData"), dict) else {}
-    plain = data.get("textMessageData") if isinstance(data.get("textMessageData"), dict) else {}
-    extended = data.get("extendedTextMessageData") if isinstance(data.get("extendedTextMessageData"), dict) else {}
-    quoted = data.get("quotedMessage") if isinstance(data.get("quotedMessage"), dict) else {}
-    caption = data.get("fileMessageData") if isinstance(data.get("fileMessageData"), dict) else {}
+    sender = nested(body, "senderData")
+    data = nested(body, "messageData")
+    plain = nested(data, "textMessageData")
+    extended = nested(data, "extendedTextMessageData")
+    quoted = nested(data, "quotedMessage")
+    caption = nested(data, "fileMessageData")
     text = plain.get("textMessage") or extended.get("text") or caption.get("caption") or ""
     return incoming(transport, chat=sender.get("chatId"), sender=sender.get("sender"),
                     name=sender.get("senderName") or sender.get("chatName"), text=text,

@@ -38,7 +38,7 @@ class Form(ConnectionForm):
         return check_address(value) if value else ""
 
     def save(self, workspace: Workspace) -> Connection:
-        old_bot = self.instance.secret().split(":", 1)[0] if self.instance and self.instance.secret_enc else None
+        old_bot = self.connection.secret().split(":", 1)[0] if self.connection and self.connection.secret_enc else None
         connection = super().save(workspace)
         if old_bot is not None and connection.secret().split(":", 1)[0] != old_bot:
             # Another bot: the old one's update offset, username and chats mean nothing to it.

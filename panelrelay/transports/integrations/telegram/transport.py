@@ -10,7 +10,7 @@ from typing import Any
 
 from panelrelay.transports import pacing
 from panelrelay.transports.base import Chat, Status, Transport, TransportError
-from panelrelay.transports.integrations.common import CHECK_TIMEOUT, call, join, json_of, not_json
+from panelrelay.transports.integrations.common import CHECK_TIMEOUT, call, join, json_of, nested, not_json
 
 API_URL = "https://api.telegram.org"
 # 400 descriptions that mean the chat itself is unusable (not this one message).
@@ -93,7 +93,7 @@ def error_from(status: int, body: dict[str, Any]) -> TransportError:
     code = status if status != 200 else int(body.get("error_code") or 500)
     description = str(body.get("description") or f"error {code}")
     detail = description.split(": ", 1)[1] if ": " in description else description
-    params = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
+    params = nested(body, "parameters")
     if params.get("migrate_to_chat_id"):
         new = str(params["migrate_to_chat_id"])
         return TransportError(f"the group became a supergroup ({new})", kind="target_moved", new_target=new)

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from panelrelay.transports.base import Chat
 from panelrelay.transports.incoming import Incoming, receive
+from panelrelay.transports.integrations.common import nested
 from panelrelay.transports.integrations.telegram.transport import TelegramTransport
 from panelrelay.transports.models import Connection, Destination, DiscoveredChat, StartLink
 from panelrelay.transports.services import close_incidents, mark_broken, remember_chat
@@ -102,7 +103,7 @@ def incoming_of(connection: Connection, message: dict[str, Any]) -> Incoming | N
         return None
     sender = message.get("from") or {}
     name = " ".join(str(sender.get(k) or "") for k in ("first_name", "last_name")).strip()
-    reply = message.get("reply_to_message") if isinstance(message.get("reply_to_message"), dict) else {}
+    reply = nested(message, "reply_to_message")
     date = message.get("date")
     return Incoming(
         connection=connection,

@@ -27,7 +27,7 @@ class Form(ConnectionForm):
         del self.fields["secret"]
 
     def save(self, workspace: Workspace) -> Connection:
-        connection = self.instance
+        connection = self.connection
         assert connection is not None  # adding goes through the sign-in steps, never this form
         connection.name = self.cleaned_data["name"]
         connection.save(update_fields=["name"])

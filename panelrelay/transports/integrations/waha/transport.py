@@ -18,6 +18,7 @@ from panelrelay.transports.integrations.common import (
     call,
     join,
     json_of,
+    nested,
 )
 from panelrelay.transports.integrations.whatsapp import WhatsAppTransport, incoming
 
@@ -146,8 +147,8 @@ def _incoming(transport: WahaTransport, payload: Any) -> Incoming | None:
     `replyTo.id` the message it answers; our own (fromMe, also sent by message.any) are skipped."""
     if not isinstance(payload, dict) or payload.get("fromMe") is True:
         return None
-    data = payload.get("_data") if isinstance(payload.get("_data"), dict) else {}
-    reply = payload.get("replyTo") if isinstance(payload.get("replyTo"), dict) else {}
+    data = nested(payload, "_data")
+    reply = nested(payload, "replyTo")
     return incoming(transport, chat=payload.get("from"), sender=payload.get("participant") or payload.get("from"),
                     name=data.get("notifyName") or data.get("pushName") or payload.get("notifyName") or "",
                     text=payload.get("body"), message_id=message_id(payload), reply_to=_serialized(reply.get("id")),
