@@ -23,6 +23,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from django import forms
+from django.http import QueryDict
 
 from panelrelay.core import crypto
 from panelrelay.panels.models import Provider
@@ -156,6 +157,8 @@ def clean_field(form: forms.Form, name: str, workspace_id: int, what: str) -> st
     try:
         return refuse_addresses(workspace_id, value, what)
     except AddressInText as exc:
-        form.data = form.data.copy()  # the page shows the text again, with no address in it to echo
-        form.data[form.add_prefix(name)] = exc.masked
+        # The page shows the text again, with no address in it to echo.
+        data = form.data.copy() if isinstance(form.data, QueryDict) else dict(form.data)
+        data[form.add_prefix(name)] = exc.masked
+        form.data = data
         raise forms.ValidationError(f"{exc} Each one is replaced by “{WEB_ADDRESS}” here.") from None

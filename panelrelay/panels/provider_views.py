@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import logging
 import uuid
+from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from panelrelay.accounts.middleware import MemberRequest
 from panelrelay.core import params
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.core.toggles import save_toggle
@@ -33,14 +35,14 @@ FILTERS = {"all": Q(), "on": Q(enabled=True), "off": Q(enabled=False)}
 
 
 @require_member("panels")
-def providers(request: HttpRequest) -> HttpResponse:
+def providers(request: MemberRequest) -> HttpResponse:
     show = request.GET.get("show", "all") if request.GET.get("show") in FILTERS else "all"
     q = params.text(request.GET, "q")
     everyone = scoped(request, Provider)
-    rows = everyone.filter(FILTERS[show]).prefetch_related("panels").order_by("alias")
+    shown = everyone.filter(FILTERS[show]).prefetch_related("panels").order_by("alias")
     if q:
-        rows = rows.filter(alias__icontains=q)
-    rows = list(rows[:1000])
+        shown = shown.filter(alias__icontains=q)
+    rows = list(shown[:1000])
     services_of = registry.group_services(rows)
     from panelrelay.routing.models import ProviderRoute  # routing builds on panels, not the reverse
 
@@ -60,7 +62,7 @@ def providers(request: HttpRequest) -> HttpResponse:
 
 
 @require_member("panels")
-def alias(request: HttpRequest, code: str) -> HttpResponse:
+def alias(request: MemberRequest, code: UUID) -> HttpResponse:
     """GET: the inline rename form (or, with ?cancel, the plain cell). POST: save it."""
     provider = get_for_member(request, Provider, code=code)
     if request.method == "GET":
@@ -80,7 +82,7 @@ def alias(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_member("panels")
 @require_POST
-def toggle_provider(request: HttpRequest, code: str) -> HttpResponse:
+def toggle_provider(request: MemberRequest, code: UUID) -> HttpResponse:
     provider = get_for_member(request, Provider, code=code)
     save_toggle(request, provider, "enabled")
     return render(request, "panels/_provider_toggle.html", {"p": provider})
@@ -88,7 +90,7 @@ def toggle_provider(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_member("panels", owner=True)
 @require_POST
-def add_provider(request: HttpRequest) -> HttpResponse:
+def add_provider(request: MemberRequest) -> HttpResponse:
     form = ProviderForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Type the provider's domain, like provider-panel.com.")
@@ -110,7 +112,7 @@ def add_provider(request: HttpRequest) -> HttpResponse:
 
 @require_member("panels")
 @require_POST
-def sync_all(request: HttpRequest) -> HttpResponse:
+def sync_all(request: MemberRequest) -> HttpResponse:
     """Sync every enabled panel (≤ 1000 recent orders each), then reload the page with the result."""
     enabled = list(scoped(request, Panel).filter(enabled=True).order_by("name"))
     if not enabled:
@@ -130,14 +132,14 @@ def sync_all(request: HttpRequest) -> HttpResponse:
     return redirect("panels:providers")
 
 
-def _may_find(request: HttpRequest) -> None:
+def _may_find(request: MemberRequest) -> None:
     # The Forward page (forward toggle) and the Providers page (panels toggle) both use it.
     if not (request.membership.has("panels") or request.membership.has("forward")):
         raise PermissionDenied("Your role in this workspace does not allow this. Ask the owner.")
 
 
 @require_member()
-def find(request: HttpRequest) -> HttpResponse:
+def find(request: MemberRequest) -> HttpResponse:
     """Panel order id → alias, external id, service, status, mode (an htmx fragment)."""
     _may_find(request)
     order_id = request.GET.get("order", "").strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from panelrelay.accounts.middleware import MemberRequest
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.core.toggles import save_toggle
 from panelrelay.panels import services
@@ -32,7 +34,7 @@ def _retention() -> dict:
 
 
 @require_member("panels")
-def panels(request: HttpRequest) -> HttpResponse:
+def panels(request: MemberRequest) -> HttpResponse:
     rows = scoped(request, Panel).annotate(provider_count=Count("providers")).order_by("name")
     ctx = {"panels": rows, "form": PanelForm(workspace=request.workspace), **_retention()}
     return render(request, "panels/panels.html", ctx)
@@ -49,7 +51,7 @@ def _save_panel(form: PanelForm, panel: Panel) -> Panel:
 
 
 @require_member("panels")
-def add_panel(request: HttpRequest) -> HttpResponse:
+def add_panel(request: MemberRequest) -> HttpResponse:
     form = PanelForm(request.POST or None, workspace=request.workspace)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic(), backup.acting_as(request.user):
@@ -61,7 +63,7 @@ def add_panel(request: HttpRequest) -> HttpResponse:
 
 
 @require_member("panels")
-def edit_panel(request: HttpRequest, code: str) -> HttpResponse:
+def edit_panel(request: MemberRequest, code: UUID) -> HttpResponse:
     panel = get_for_member(request, Panel, code=code)
     initial = {"name": panel.name, "url": panel.url, "kind": panel.kind,
                "tickets_enabled": panel.tickets_enabled, "tickets_interval": panel.tickets_interval}  # fmt: skip
@@ -83,7 +85,7 @@ def _only_here(panel: Panel) -> list[int]:
 
 
 @require_member("panels")
-def delete_panel(request: HttpRequest, code: str) -> HttpResponse:
+def delete_panel(request: MemberRequest, code: UUID) -> HttpResponse:
     panel = get_for_member(request, Panel, code=code)
     orphans = _only_here(panel)
     # The form sends confirm=yes; a bare POST only shows what would be deleted.
@@ -99,7 +101,7 @@ def delete_panel(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_member("panels")
 @require_POST
-def toggle_tickets(request: HttpRequest, code: str) -> HttpResponse:
+def toggle_tickets(request: MemberRequest, code: UUID) -> HttpResponse:
     panel = get_for_member(request, Panel, code=code)
     save_toggle(request, panel, "tickets_enabled")
     return render(request, "panels/_tickets_toggle.html", {"p": panel})
@@ -107,7 +109,7 @@ def toggle_tickets(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_member("panels")
 @require_POST
-def toggle_enabled(request: HttpRequest, code: str) -> HttpResponse:
+def toggle_enabled(request: MemberRequest, code: UUID) -> HttpResponse:
     panel = get_for_member(request, Panel, code=code)
     save_toggle(request, panel, "enabled")
     return render(request, "panels/_panel_toggle.html", {"p": panel})
@@ -115,7 +117,7 @@ def toggle_enabled(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_member("panels")
 @require_POST
-def test_panel(request: HttpRequest, code: str) -> HttpResponse:
+def test_panel(request: MemberRequest, code: UUID) -> HttpResponse:
     panel = get_for_member(request, Panel, code=code)
     report = services.check_connection(panel)
     if not (report.reachable and report.key_accepted):
@@ -129,7 +131,7 @@ def test_panel(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_member("panels")
 @require_POST
-def sync_panel(request: HttpRequest, code: str) -> HttpResponse:
+def sync_panel(request: MemberRequest, code: UUID) -> HttpResponse:
     panel = get_for_member(request, Panel, code=code)
     result, error = None, ""
     try:

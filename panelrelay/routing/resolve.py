@@ -36,16 +36,20 @@ class Decision:
 class Router:
     def __init__(self, workspace: Workspace) -> None:
         destinations = {d.id: d for d in Destination.objects.filter(workspace=workspace)}
+
+        def destination(pk: int | None) -> Destination | None:  # a nullable foreign key: no id, no destination
+            return destinations.get(pk) if pk is not None else None
+
         self.overrides: dict[tuple[int | None, str], Destination] = {}
         for o in ServiceOverride.objects.filter(workspace=workspace, enabled=True):
             self.overrides[(o.panel_id, o.service_id)] = destinations[o.destination_id]
         self.routes: dict[int, tuple[Destination | None, bool]] = {
-            r.provider_id: (destinations.get(r.destination_id), r.enabled)
+            r.provider_id: (destination(r.destination_id), r.enabled)
             for r in ProviderRoute.objects.filter(workspace=workspace)
         }
         defaults = RoutingDefaults.objects.filter(workspace=workspace).first()
-        self.manual = destinations.get(defaults.manual_destination_id) if defaults else None
-        self.fallback = destinations.get(defaults.fallback_destination_id) if defaults else None
+        self.manual = destination(defaults.manual_destination_id) if defaults else None
+        self.fallback = destination(defaults.fallback_destination_id) if defaults else None
 
     def decide(self, order: ResolvedOrder, panel: Panel | None = None) -> Decision:
         override = self._override(order, panel)

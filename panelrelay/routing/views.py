@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from panelrelay.accounts.middleware import MemberRequest
 from panelrelay.core import params
 from panelrelay.core.tenancy import get_for_member, get_picked, require_member, scoped
 from panelrelay.core.toggles import save_toggle
@@ -18,13 +21,13 @@ from panelrelay.routing.resolve import RULES, Router
 from panelrelay.transports.models import Destination
 
 
-def _destination(request: HttpRequest) -> Destination | None:
+def _destination(request: MemberRequest) -> Destination | None:
     """The destination picked in the form's select; "" means none."""
     return get_picked(request, Destination, request.POST, "destination")
 
 
 @require_member("routing")
-def routing(request: HttpRequest) -> HttpResponse:
+def routing(request: MemberRequest) -> HttpResponse:
     providers = scoped(request, Provider).order_by("alias")
     routes = {r.provider_id: r for r in scoped(request, ProviderRoute)}
     ctx = {
@@ -40,7 +43,7 @@ def routing(request: HttpRequest) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def set_provider_destination(request: HttpRequest, code) -> HttpResponse:
+def set_provider_destination(request: MemberRequest, code: UUID) -> HttpResponse:
     provider = get_for_member(request, Provider, code=code)
     route, _ = ProviderRoute.objects.get_or_create(provider=provider, defaults={"workspace": request.workspace})
     route.destination = _destination(request)
@@ -52,7 +55,7 @@ def set_provider_destination(request: HttpRequest, code) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def toggle_provider_route(request: HttpRequest, code) -> HttpResponse:
+def toggle_provider_route(request: MemberRequest, code: UUID) -> HttpResponse:
     provider = get_for_member(request, Provider, code=code)
     route, _ = ProviderRoute.objects.get_or_create(provider=provider, defaults={"workspace": request.workspace})
     save_toggle(request, route, "enabled")
@@ -61,7 +64,7 @@ def toggle_provider_route(request: HttpRequest, code) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def set_default(request: HttpRequest, which: str) -> HttpResponse:
+def set_default(request: MemberRequest, which: str) -> HttpResponse:
     if which not in ("manual", "fallback"):
         return HttpResponseBadRequest("unknown default")
     defaults = RoutingDefaults.of(request.workspace)
@@ -74,7 +77,7 @@ def set_default(request: HttpRequest, which: str) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def add_override(request: HttpRequest) -> HttpResponse:
+def add_override(request: MemberRequest) -> HttpResponse:
     service_id = params.text(request.POST, "service_id")
     destination = _destination(request)
     panel = get_picked(request, Panel, request.POST, "panel")
@@ -95,7 +98,7 @@ def add_override(request: HttpRequest) -> HttpResponse:
     return redirect("routing:routing")
 
 
-def _service_name(request: HttpRequest, service_id: str) -> str:
+def _service_name(request: MemberRequest, service_id: str) -> str:
     """The name seen on orders of this service (Providers → services seen), if any."""
     row = (
         ServiceSeen.objects.filter(provider__workspace=request.workspace, service_id=service_id)
@@ -107,7 +110,7 @@ def _service_name(request: HttpRequest, service_id: str) -> str:
 
 @require_member("routing")
 @require_POST
-def toggle_override(request: HttpRequest, code) -> HttpResponse:
+def toggle_override(request: MemberRequest, code: UUID) -> HttpResponse:
     override = get_for_member(request, ServiceOverride, code=code)
     save_toggle(request, override, "enabled")
     return render(request, "routing/_override_toggle.html", {"o": override})
@@ -115,7 +118,7 @@ def toggle_override(request: HttpRequest, code) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def delete_override(request: HttpRequest, code) -> HttpResponse:
+def delete_override(request: MemberRequest, code: UUID) -> HttpResponse:
     override = get_for_member(request, ServiceOverride, code=code)
     override.delete()
     messages.success(request, f"Override for service {override.service_id} removed.")
@@ -123,7 +126,7 @@ def delete_override(request: HttpRequest, code) -> HttpResponse:
 
 
 @require_member("routing")
-def check(request: HttpRequest) -> HttpResponse:
+def check(request: MemberRequest) -> HttpResponse:
     """Which destination would this order go to, and why? Nothing is sent."""
     from panelrelay.panels.services import find_order
 
