@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -42,7 +44,7 @@ def team(request: MemberRequest) -> HttpResponse:
 
 @require_member(owner=True)
 @require_POST
-def toggle(request: MemberRequest, code: str, perm: str) -> HttpResponse:
+def toggle(request: MemberRequest, code: UUID, perm: str) -> HttpResponse:
     if perm not in PERMISSIONS:
         return HttpResponseBadRequest("unknown permission")
     member = get_for_member(request, Membership, code=code)
@@ -58,7 +60,7 @@ def toggle(request: MemberRequest, code: str, perm: str) -> HttpResponse:
 
 @require_member(owner=True)
 @require_POST
-def remove_member(request: MemberRequest, code: str) -> HttpResponse:
+def remove_member(request: MemberRequest, code: UUID) -> HttpResponse:
     member = get_for_member(request, Membership, code=code)
     if member.is_owner:
         messages.error(request, "The owner cannot be removed.")
@@ -94,7 +96,7 @@ def create_invite(request: MemberRequest) -> HttpResponse:
 
 @require_member(owner=True)
 @require_POST
-def revoke_invite(request: MemberRequest, code: str) -> HttpResponse:
+def revoke_invite(request: MemberRequest, code: UUID) -> HttpResponse:
     invite = get_for_member(request, Invite, code=code)
     invite.revoked = True
     invite.save(update_fields=["revoked"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
@@ -47,7 +49,7 @@ def workspaces(request: HttpRequest) -> HttpResponse:
 
 @master_only
 @require_POST
-def toggle_suspended(request: HttpRequest, code: str) -> HttpResponse:
+def toggle_suspended(request: HttpRequest, code: UUID) -> HttpResponse:
     ws = get_object_or_404(Workspace, code=code)
     ws.suspended = switched_on(request)
     ws.suspended_at = timezone.now() if ws.suspended else None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from uuid import UUID
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -42,7 +43,7 @@ def url_for(connection: Connection) -> str:
 
 @csrf_exempt  # the gateways cannot send our CSRF token; the URL's token stands in for it
 @require_POST
-def receive_webhook(request: HttpRequest, code: str, token: str) -> HttpResponse:
+def receive_webhook(request: HttpRequest, code: UUID, token: str) -> HttpResponse:
     connection = (
         Connection.objects.select_related("workspace")
         .filter(code=code, kind__in=GATEWAYS, workspace__suspended=False, receive=Connection.RECEIVE_WEBHOOK)

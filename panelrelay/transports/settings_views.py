@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
@@ -102,7 +103,7 @@ def add_connection(request: MemberRequest, kind: str) -> HttpResponse:
 
 
 @require_member("routing")
-def edit_connection(request: MemberRequest, code: str) -> HttpResponse:
+def edit_connection(request: MemberRequest, code: UUID) -> HttpResponse:
     connection = get_for_member(request, Connection, code=code)
     form = form_class(connection.kind)(request.POST or None, instance=connection)
     if request.method == "POST" and form.is_valid():
@@ -172,7 +173,7 @@ def _login_step(
 
 @require_member("routing")
 @require_POST
-def check_connection(request: MemberRequest, code: str) -> HttpResponse:
+def check_connection(request: MemberRequest, code: UUID) -> HttpResponse:
     connection = get_for_member(request, Connection, code=code)
     _flash_status(request, connection, refresh_status(connection))
     return redirect("transports:connections")
@@ -180,7 +181,7 @@ def check_connection(request: MemberRequest, code: str) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def updates_mode(request: MemberRequest, code: str) -> HttpResponse:
+def updates_mode(request: MemberRequest, code: UUID) -> HttpResponse:
     """A Telegram bot's updates: polled by the worker (default), or pushed by Telegram (webhook)."""
     connection = get_for_member(request, Connection.objects.filter(kind="telegram"), code=code)
     use_webhook = request.POST.get("mode") == "webhook"
@@ -203,7 +204,7 @@ def updates_mode(request: MemberRequest, code: str) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def receive_mode(request: MemberRequest, code: str) -> HttpResponse:
+def receive_mode(request: MemberRequest, code: UUID) -> HttpResponse:
     """How messages written to a WhatsApp gateway or a Telegram user account reach PanelRelay."""
     connection = get_for_member(request, Connection.objects.exclude(kind="telegram"), code=code)
     mode = request.POST.get("receive", "")
@@ -224,7 +225,7 @@ def receive_mode(request: MemberRequest, code: str) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def delete_connection(request: MemberRequest, code: str) -> HttpResponse:
+def delete_connection(request: MemberRequest, code: UUID) -> HttpResponse:
     connection = get_for_member(request, Connection, code=code)
     try:
         connection.delete()
@@ -237,7 +238,7 @@ def delete_connection(request: MemberRequest, code: str) -> HttpResponse:
 
 
 @require_member("routing")
-def qr_code(request: MemberRequest, code: str) -> HttpResponse:
+def qr_code(request: MemberRequest, code: UUID) -> HttpResponse:
     """The WAHA pairing QR code, fetched through us so the owner needs no access to WAHA itself.
     Polled by the page every few seconds while the session waits; stops once it works."""
     connection = get_for_member(request, Connection, code=code)
@@ -252,7 +253,7 @@ def qr_code(request: MemberRequest, code: str) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def start_link(request: MemberRequest, code: str) -> HttpResponse:
+def start_link(request: MemberRequest, code: UUID) -> HttpResponse:
     """A new one-time t.me/<bot>?start=<token> link, for a person to press Start."""
     connection = get_for_member(request, Connection, code=code)
     username = connection.config.get("username")

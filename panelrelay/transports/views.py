@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
@@ -54,7 +56,7 @@ def add_destination(request: MemberRequest) -> HttpResponse:
 
 
 @require_member("routing")
-def edit_destination(request: MemberRequest, code: str) -> HttpResponse:
+def edit_destination(request: MemberRequest, code: UUID) -> HttpResponse:
     destination = get_for_member(request, Destination, code=code)
     form = DestinationForm(request.POST or None, workspace=request.workspace, instance=destination)
     if request.method == "POST" and form.is_valid():
@@ -66,7 +68,7 @@ def edit_destination(request: MemberRequest, code: str) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def toggle_destination(request: MemberRequest, code: str) -> HttpResponse:
+def toggle_destination(request: MemberRequest, code: UUID) -> HttpResponse:
     destination = get_for_member(request, Destination, code=code)
     save_toggle(request, destination, "enabled")
     return render(request, "transports/_destination_toggle.html", {"d": destination})
@@ -74,7 +76,7 @@ def toggle_destination(request: MemberRequest, code: str) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def delete_destination(request: MemberRequest, code: str) -> HttpResponse:
+def delete_destination(request: MemberRequest, code: UUID) -> HttpResponse:
     destination = get_for_member(request, Destination, code=code)
     destination.delete()
     messages.success(request, f"Destination {destination} deleted. Routes that used it now have no destination.")
@@ -83,7 +85,7 @@ def delete_destination(request: MemberRequest, code: str) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def test_destination(request: MemberRequest, code: str) -> HttpResponse:
+def test_destination(request: MemberRequest, code: UUID) -> HttpResponse:
     """Send a test message through deliver(), the path every real message takes."""
     destination = get_for_member(request, Destination.objects.select_related("connection"), code=code)
     stamp = timezone.localtime().strftime("%H:%M:%S")

@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
@@ -131,7 +132,7 @@ def _with_header(rows: Iterator[list[Any]]) -> Iterator[list[Any]]:
 
 @master_only
 @require_POST
-def restore(request: HttpRequest, code: str) -> HttpResponse:
+def restore(request: HttpRequest, code: UUID) -> HttpResponse:
     record = get_object_or_404(BackupRecord, code=code)
     try:
         result = restore_aliases(record, request.user)

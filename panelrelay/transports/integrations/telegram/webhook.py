@@ -15,6 +15,7 @@ import hmac
 import json
 import logging
 import time
+from uuid import UUID
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -61,7 +62,7 @@ def disable(connection: Connection) -> None:
 
 @csrf_exempt  # Telegram cannot send our CSRF token; the secret token header stands in for it
 @require_POST
-def receive(request: HttpRequest, code: str) -> HttpResponse:
+def receive(request: HttpRequest, code: UUID) -> HttpResponse:
     connection = (
         Connection.objects.select_related("workspace")
         .filter(code=code, kind="telegram", workspace__suspended=False)
