@@ -258,7 +258,7 @@ def forwarding_actions(scenario: Scenario, owner: Client) -> None:
     from fakes.telegram import FakeTelegram
     from panelrelay.api.models import ApiToken
     from panelrelay.forwarding import scenario as wiring
-    from panelrelay.forwarding.models import Request
+    from panelrelay.forwarding.models import ForwardRequest
 
     with FakeTelegram(strict_limits=False) as tg:
         tg.add_bot("123456:DEMO", id=123456, username="relay_bot")
@@ -282,7 +282,7 @@ def forwarding_actions(scenario: Scenario, owner: Client) -> None:
         for text in [m["text"] for m in tg.sent]:
             assert_clean("an outgoing message", text)
         assert len(tg.sent) >= 1, "something was forwarded"
-        for req in Request.objects.filter(workspace=scenario.workspace):
+        for req in ForwardRequest.objects.filter(workspace=scenario.workspace):
             assert_clean("API request detail", response_text(owner.get(f"/api/v1/requests/{req.code}", **auth)))
         for oid in ("10001", "10008", "20001", "99999"):
             answer = owner.get("/api/v1/route-check", {"order": oid, "panel": "Main"}, **auth)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from panelrelay.api.auth import ApiError, api_view, json_body
 from panelrelay.api.openapi import SPEC
 from panelrelay.core import params
-from panelrelay.forwarding.models import Command, Request, RequestOrder
+from panelrelay.forwarding.models import Command, ForwardRequest, RequestOrder
 from panelrelay.forwarding.submit import MAX_IDS, SubmitError, create_request, parse_ids
 from panelrelay.panels.adapters.base import PanelError
 from panelrelay.panels.models import Panel
@@ -94,13 +94,13 @@ def create(request: HttpRequest) -> JsonResponse:
     if not isinstance(force, bool):
         raise ApiError(400, "`force` must be true or false.")
     try:
-        req = create_request(
+        fwd = create_request(
             request.workspace, _panel(request, data.get("panel")), _command(request, data.get("command")), ids,
-            note=note, source=Request.API, source_ref=request.api_token.name, force=force,
+            note=note, source=ForwardRequest.API, source_ref=request.api_token.name, force=force,
         )  # fmt: skip
     except SubmitError as exc:
         raise ApiError(400, str(exc)) from None
-    body = _request_json(req, with_orders=False)
+    body = _request_json(fwd, with_orders=False)
     response = JsonResponse(body, status=201)
     response["Location"] = body["url"]
     return response
@@ -108,35 +108,35 @@ def create(request: HttpRequest) -> JsonResponse:
 
 @api_view("GET")
 def detail(request: HttpRequest, code) -> JsonResponse:
-    req = Request.objects.filter(workspace=request.workspace, code=code).first()
-    if req is None:
+    fwd = ForwardRequest.objects.filter(workspace=request.workspace, code=code).first()
+    if fwd is None:
         raise ApiError(404, "No such request in this workspace.")
     state = params.text(request.GET, "state")
     offset = params.integer(request.GET, "offset", 0, minimum=0, maximum=MAX_OFFSET)
-    return JsonResponse(_request_json(req, with_orders=True, state=state, offset=offset))
+    return JsonResponse(_request_json(fwd, with_orders=True, state=state, offset=offset))
 
 
-def _request_json(req: Request, with_orders: bool, state: str = "", offset: int = 0) -> dict:
-    counts = dict(req.orders.values_list("state").annotate(n=Count("id")))
+def _request_json(fwd: ForwardRequest, with_orders: bool, state: str = "", offset: int = 0) -> dict:
+    counts = dict(fwd.orders.values_list("state").annotate(n=Count("id")))
     body = {
-        "id": str(req.code),
-        "url": reverse("api:request", args=[req.code]),
-        "panel": req.panel_name,
-        "command": req.command.slug if req.command else None,
-        "source": req.source,
-        "note": req.note,
-        "created": req.created.isoformat(),
-        "finished": req.finished.isoformat() if req.finished else None,
-        "total": req.total,
+        "id": str(fwd.code),
+        "url": reverse("api:request", args=[fwd.code]),
+        "panel": fwd.panel_name,
+        "command": fwd.command.slug if fwd.command else None,
+        "source": fwd.source,
+        "note": fwd.note,
+        "created": fwd.created.isoformat(),
+        "finished": fwd.finished.isoformat() if fwd.finished else None,
+        "total": fwd.total,
         "counts": {s: counts.get(s, 0) for s, _ in RequestOrder.STATES},
     }
     if with_orders:
-        body.update(_orders_page(req, state, offset))
+        body.update(_orders_page(fwd, state, offset))
     return body
 
 
-def _orders_page(req: Request, state: str, start: int) -> dict:
-    orders = req.orders.order_by("id")
+def _orders_page(fwd: ForwardRequest, state: str, start: int) -> dict:
+    orders = fwd.orders.order_by("id")
     if state:
         if state not in dict(RequestOrder.STATES):
             raise ApiError(400, f"`state` must be one of: {', '.join(dict(RequestOrder.STATES))}.")

@@ -23,10 +23,10 @@ from panelrelay.forwarding import text
 from panelrelay.forwarding.models import (
     Command,
     ForwardingSettings,
+    ForwardRequest,
     Message,
     MessageTemplate,
     Outcome,
-    Request,
     RequestOrder,
 )
 from panelrelay.panels.adapters.base import MANUAL, PanelError
@@ -47,7 +47,7 @@ NOT_YOURS = "not the ticket author's order"
 BATCH_WAIT = 0.5  # seconds between two looks at a batch whose orders are still being looked up
 
 
-def process_request(request: Request) -> None:
+def process_request(request: ForwardRequest) -> None:
     pending = list(request.orders.filter(looked_up=False).values_list("id", "panel_order_id"))
     if pending:
         panel = request.panel
@@ -71,7 +71,7 @@ def process_request(request: Request) -> None:
 class Decider:
     """Turns a panel's answer for a chunk of orders into a state and reason for each."""
 
-    def __init__(self, request: Request) -> None:
+    def __init__(self, request: ForwardRequest) -> None:
         self.request = request
         self.command: Command | None = request.command
         self.settings = ForwardingSettings.of(request.workspace)
@@ -224,7 +224,7 @@ def _close(qs, state: str, outcome: str, reason: str, **extra) -> None:
     qs.update(state=state, outcome=outcome, reason=reason[:300], updated=timezone.now(), **extra)
 
 
-def assemble_messages(request: Request) -> list[Message]:
+def assemble_messages(request: ForwardRequest) -> list[Message]:
     """Group the request's routed orders without a message by (destination, command) into messages.
 
     Only this request's orders: one job handles one request, so no other worker can be
@@ -239,7 +239,7 @@ def assemble_batch(workspace_id: int, batch: str) -> list[Message]:
     One job per batch (its key) does this, so no two workers assign the same orders. Orders
     still being looked up are waited for (Retry); those decided already are sent meanwhile.
     """
-    requests = Request.objects.filter(workspace_id=workspace_id, batch=batch)
+    requests = ForwardRequest.objects.filter(workspace_id=workspace_id, batch=batch)
     created = _assemble(RequestOrder.objects.filter(request__in=requests))
     ids = list(requests.values_list("id", flat=True))
     finish_requests(ids)
@@ -343,4 +343,4 @@ def finish_requests(request_ids: list[int]) -> None:
     )
     done = [rid for rid in request_ids if rid not in open_ids]
     if done:
-        Request.objects.filter(id__in=done, finished__isnull=True).update(finished=timezone.now())
+        ForwardRequest.objects.filter(id__in=done, finished__isnull=True).update(finished=timezone.now())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from panelrelay.core.logscrub import scrub
 from panelrelay.forwarding.delivery import deliver_message
 from panelrelay.forwarding.engine import assemble_batch, finish_requests, process_request
-from panelrelay.forwarding.models import Message, Outcome, Request, RequestOrder
+from panelrelay.forwarding.models import ForwardRequest, Message, Outcome, RequestOrder
 from panelrelay.worker.models import Job
 from panelrelay.worker.queue import renew
 from panelrelay.worker.registry import Retry, handler
@@ -13,7 +13,9 @@ from panelrelay.worker.registry import Retry, handler
 
 @handler("forwarding.process")
 def process(job: Job) -> None:
-    request = Request.objects.select_related("panel", "command", "workspace").filter(pk=job.payload["request"]).first()
+    request = (
+        ForwardRequest.objects.select_related("panel", "command", "workspace").filter(pk=job.payload["request"]).first()
+    )
     if request is None:  # deleted with its workspace: nothing left to do
         return
     try:

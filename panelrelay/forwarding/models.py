@@ -89,7 +89,10 @@ class MessageTemplate(WorkspaceOwned):
         return f"template for {self.destination or 'any destination'} / {self.command or 'any command'}"
 
 
-class Request(WorkspaceOwned):
+class ForwardRequest(WorkspaceOwned):
+    """One request to forward a command for a list of panel orders (from the Forward page, the API,
+    a ticket or the team bot); named apart from the HTTP `request` every view also holds."""
+
     MANUAL, TICKET, API, BOT = "manual", "ticket", "api", "bot"
     SOURCES = [(MANUAL, "Manual"), (TICKET, "Ticket"), (API, "API"), (BOT, "Team bot")]
 
@@ -112,6 +115,7 @@ class Request(WorkspaceOwned):
     finished = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "forwarding_request"  # the table of its first name, Request
         ordering = ["-created"]
 
     def __str__(self) -> str:
@@ -174,7 +178,7 @@ class RequestOrder(models.Model):
     ]
     FINAL = (SENT, SKIPPED, FAILED)
 
-    request = models.ForeignKey(Request, models.CASCADE, related_name="orders")
+    request = models.ForeignKey(ForwardRequest, models.CASCADE, related_name="orders")
     workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="+")
     panel_order_id = models.CharField(max_length=40)
     command_slug = models.CharField(max_length=40)

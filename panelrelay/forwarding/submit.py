@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from panelrelay.forwarding.models import Command, Request, RequestOrder
+from panelrelay.forwarding.models import Command, ForwardRequest, RequestOrder
 from panelrelay.reading.orderids import NotOrderIds, is_order_id, split_ids
 from panelrelay.worker.queue import enqueue
 
@@ -43,13 +43,13 @@ def create_request(
     ids: list[str],
     *,
     note: str = "",
-    source: str = Request.MANUAL,
+    source: str = ForwardRequest.MANUAL,
     source_ref: str = "",
     user: User | None = None,
     force: bool = False,
     ticket_user: str = "",
     batch: str = "",
-) -> Request:
+) -> ForwardRequest:
     if not ids:
         raise SubmitError("No order ids found. Paste panel order ids, separated by spaces, commas or new lines.")
     if len(ids) > MAX_IDS:
@@ -62,7 +62,7 @@ def create_request(
     if not panel.enabled:
         raise SubmitError(f"Panel “{panel.name}” is turned off. Turn it on under Panels first.")
     with transaction.atomic():
-        request = Request.objects.create(
+        request = ForwardRequest.objects.create(
             workspace=workspace,
             panel=panel,
             panel_name=panel.name,

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from panelrelay.core import csvsafe, params
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.forwarding.forms import ForwardForm
-from panelrelay.forwarding.models import Command, Outcome, Request, RequestOrder
+from panelrelay.forwarding.models import Command, ForwardRequest, Outcome, RequestOrder
 from panelrelay.forwarding.submit import SubmitError, create_request
 from panelrelay.panels.models import Panel, Provider
 
@@ -45,7 +45,7 @@ def forward(request: HttpRequest) -> HttpResponse:
         panel = next(p for p in panels if str(p.code) == data["panel"])
         force = data["force"] and request.membership.is_owner
         try:
-            req = create_request(
+            fwd = create_request(
                 request.workspace,
                 panel,
                 data["command"],
@@ -58,9 +58,9 @@ def forward(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             messages.success(
-                request, f"{req.command_label}: {req.total:,} order(s) received. Results appear below as they come in."
+                request, f"{fwd.command_label}: {fwd.total:,} order(s) received. Results appear below as they come in."
             )
-            return redirect("forwarding:request", code=req.code)
+            return redirect("forwarding:request", code=fwd.code)
     recent = _with_counts(_visible_requests(request))[:8]
     return render(
         request, "forwarding/forward.html", {"form": form, "panels": panels, "commands": commands, "recent": recent}
@@ -68,7 +68,7 @@ def forward(request: HttpRequest) -> HttpResponse:
 
 
 def _visible_requests(request: HttpRequest):
-    qs = scoped(request, Request).select_related("created_by", "panel")
+    qs = scoped(request, ForwardRequest).select_related("created_by", "panel")
     if not request.membership.has("activity"):
         qs = qs.filter(created_by=request.user)  # staff without "see all activity" see their own
     return qs
@@ -84,66 +84,66 @@ def _with_counts(qs):
     )
 
 
-def _get_request(request: HttpRequest, code) -> Request:
-    req = get_for_member(request, Request, code=code)
-    if not request.membership.has("activity") and req.created_by_id != request.user.id:
+def _get_request(request: HttpRequest, code) -> ForwardRequest:
+    fwd = get_for_member(request, ForwardRequest, code=code)
+    if not request.membership.has("activity") and fwd.created_by_id != request.user.id:
         raise PermissionDenied("You can see your own requests only. Ask the owner for “See all activity”.")
-    return req
+    return fwd
 
 
-def _counts(req: Request) -> dict[str, int]:
-    rows = req.orders.values("state").annotate(n=Count("id"))
+def _counts(fwd: ForwardRequest) -> dict[str, int]:
+    rows = fwd.orders.values("state").annotate(n=Count("id"))
     counts = {row["state"]: row["n"] for row in rows}
     counts["final"] = sum(counts.get(s, 0) for s in RequestOrder.FINAL)
-    counts["all"] = req.total
+    counts["all"] = fwd.total
     return counts
 
 
-def _request_context(request: HttpRequest, req: Request) -> dict:
+def _request_context(request: HttpRequest, fwd: ForwardRequest) -> dict:
     state = params.text(request.GET, "state")
-    orders = req.orders.select_related("message").order_by("id")
+    orders = fwd.orders.select_related("message").order_by("id")
     if state:
         orders = orders.filter(state=state)
     page = Paginator(orders, ROWS_PER_PAGE).get_page(request.GET.get("page"))
-    counts = _counts(req)
+    counts = _counts(fwd)
     return {
-        "req": req,
+        "fwd": fwd,
         "page": page,
         "counts": counts,
         "state": state,
         "tabs": [(key, label, counts["all"] if not key else counts.get(key, 0)) for key, label in STATE_TABS],
-        "done": counts["final"] >= req.total,
-        "percent": int(100 * counts["final"] / req.total) if req.total else 100,
+        "done": counts["final"] >= fwd.total,
+        "percent": int(100 * counts["final"] / fwd.total) if fwd.total else 100,
         "external_ids": "\n".join(
-            req.orders.filter(state=RequestOrder.SENT).exclude(external_id="").values_list("external_id", flat=True)
+            fwd.orders.filter(state=RequestOrder.SENT).exclude(external_id="").values_list("external_id", flat=True)
         ),
     }
 
 
 @require_member()
 def request_detail(request: HttpRequest, code) -> HttpResponse:
-    req = _get_request(request, code)
+    fwd = _get_request(request, code)
     template = "forwarding/_request_rows.html" if request.headers.get("HX-Request") else "forwarding/request.html"
-    return render(request, template, _request_context(request, req))
+    return render(request, template, _request_context(request, fwd))
 
 
 @require_member("forward")
 @require_POST
 def re_request(request: HttpRequest, code) -> HttpResponse:
-    req = _get_request(request, code)
+    fwd = _get_request(request, code)
     only = request.POST.get("only", "")
-    orders = req.orders.all()
+    orders = fwd.orders.all()
     if only == "failed":
         orders = orders.filter(state=RequestOrder.FAILED)
     ids = list(orders.values_list("panel_order_id", flat=True))
-    if req.panel is None or req.command is None:
+    if fwd.panel is None or fwd.command is None:
         messages.error(request, "The panel or command of that request was deleted; paste the ids again.")
-        return redirect("forwarding:request", code=req.code)
+        return redirect("forwarding:request", code=fwd.code)
     try:
-        new = create_request(request.workspace, req.panel, req.command, ids, note=req.note, user=request.user)
+        new = create_request(request.workspace, fwd.panel, fwd.command, ids, note=fwd.note, user=request.user)
     except SubmitError as exc:
         messages.error(request, str(exc))
-        return redirect("forwarding:request", code=req.code)
+        return redirect("forwarding:request", code=fwd.code)
     messages.success(request, f"Re-requested {len(ids):,} order(s). The cooldown still applies.")
     return redirect("forwarding:request", code=new.code)
 
@@ -185,7 +185,7 @@ def activity(request: HttpRequest) -> HttpResponse:
         "panels": scoped(request, Panel).order_by("name"),
         "providers": scoped(request, Provider).order_by("alias"),
         "commands": Command.for_workspace(request.workspace),
-        "sources": Request.SOURCES,
+        "sources": ForwardRequest.SOURCES,
         "states": RequestOrder.STATES,
         "outcomes": Outcome.choices,
         "query": request.GET.urlencode(),

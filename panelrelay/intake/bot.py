@@ -25,7 +25,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from panelrelay.forwarding.models import Command, Request, RequestOrder
+from panelrelay.forwarding.models import Command, ForwardRequest, RequestOrder
 from panelrelay.forwarding.submit import SubmitError, create_request
 from panelrelay.intake.models import BotMessage, TelegramLink
 from panelrelay.panels.models import Panel
@@ -134,7 +134,7 @@ def _command(connection: Connection, link: TelegramLink, user_id: str, text: str
         say(connection, user_id, "There is no panel turned on in this workspace.")
         return
     try:
-        request = create_request(membership.workspace, panel, command, parsed.ids, source=Request.BOT,
+        request = create_request(membership.workspace, panel, command, parsed.ids, source=ForwardRequest.BOT,
                                  source_ref=f"tg:{user_id}", user=membership.user)  # fmt: skip
     except SubmitError as exc:
         say(connection, user_id, str(exc))
@@ -184,7 +184,7 @@ def say(connection: Connection, chat: str, text: str) -> None:
             workspace=connection.workspace)  # fmt: skip
 
 
-def summary(request: Request) -> str:
+def summary(request: ForwardRequest) -> str:
     """One line per order: where it went or why not."""
     lines = [f"{request.command_label} × {request.total} ({request.panel_name})"]
     for order in request.orders.order_by("id")[:200]:

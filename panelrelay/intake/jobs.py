@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from panelrelay.core.logscrub import scrub
-from panelrelay.forwarding.models import Request
+from panelrelay.forwarding.models import ForwardRequest
 from panelrelay.intake import bot, tickets
 from panelrelay.intake.models import TicketIntake
 from panelrelay.panels.adapters.base import PanelError
@@ -69,7 +69,7 @@ def reply(job: Job) -> None:
     claim = TicketIntake.objects.select_related("panel", "workspace").filter(pk=job.payload["claim"]).first()
     if claim is None or claim.request_id is None or claim.replied_at:
         return
-    request = Request.objects.get(pk=claim.request_id)
+    request = ForwardRequest.objects.get(pk=claim.request_id)
     wait = timedelta(seconds=settings.TICKET_REPLY_DELIVERY_WAIT)
     if not tickets.decided(request, wait) and timezone.now() - request.created < REPLY_GIVE_UP:
         raise Retry(REPLY_WAIT, "waiting for the orders to be looked up and delivered")
@@ -104,7 +104,7 @@ def reply(job: Job) -> None:
 @handler("intake.bot_summary")
 def bot_summary(job: Job) -> None:
     """The per-order result, once every order of the staff member's request is final."""
-    request = Request.objects.filter(pk=job.payload["request"]).first()
+    request = ForwardRequest.objects.filter(pk=job.payload["request"]).first()
     if request is None:
         return
     if request.finished is None and timezone.now() - request.created < REPLY_GIVE_UP:

@@ -47,7 +47,7 @@ class TicketIntake(WorkspaceOwned):
     message_key = models.CharField(max_length=64)  # the panel's message id, or a digest of its text
     user = models.CharField(max_length=150, blank=True)
     reason = models.CharField(max_length=300, blank=True)  # how the parser read it
-    request = models.ForeignKey("forwarding.Request", models.SET_NULL, null=True, blank=True, related_name="+")
+    request = models.ForeignKey("forwarding.ForwardRequest", models.SET_NULL, null=True, blank=True, related_name="+")
     created = models.DateTimeField(default=timezone.now)
     reply_started = models.DateTimeField(null=True, blank=True)  # claimed before the reply is posted
     replied_at = models.DateTimeField(null=True, blank=True)

@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from panelrelay.forwarding.models import Command, Outcome, Request, RequestOrder
+from panelrelay.forwarding.models import Command, ForwardRequest, Outcome, RequestOrder
 from panelrelay.forwarding.submit import SubmitError, create_request
 from panelrelay.intake.models import TicketIntake, TicketSettings
 from panelrelay.panels.adapters.base import PanelTicket
@@ -50,7 +50,7 @@ def keywords(commands: list[Command]) -> dict[str, list[str]]:
     return {c.slug: c.keyword_list for c in commands if c.keyword_list}
 
 
-def poll_panel(panel: Panel) -> list[Request]:
+def poll_panel(panel: Panel) -> list[ForwardRequest]:
     """Read the panel's open tickets and create a request per new order request. Raises PanelError."""
     adapter = panel.adapter()
     commands = {c.slug: c for c in Command.for_workspace(panel.workspace) if c.enabled}
@@ -89,7 +89,7 @@ def _handled(panel: Panel, item: Found) -> bool:
     return TicketIntake.objects.filter(panel=panel, ticket_id=item.ticket.id, message_key=item.message_key).exists()
 
 
-def _create(panel: Panel, found: list[Found]) -> list[Request]:
+def _create(panel: Panel, found: list[Found]) -> list[ForwardRequest]:
     """All of the poll's requests at once: the batch is complete before any of it is assembled."""
     batch = uuid.uuid4().hex
     created = []
@@ -105,13 +105,13 @@ def _create(panel: Panel, found: list[Found]) -> list[Request]:
     return created
 
 
-def _claim(panel: Panel, item: Found, batch: str) -> Request:
+def _claim(panel: Panel, item: Found, batch: str) -> ForwardRequest:
     claim = TicketIntake.objects.create(
         workspace=panel.workspace, panel=panel, ticket_id=item.ticket.id, message_key=item.message_key,
         user=item.ticket.user[:150], reason=item.parsed.reason[:300],
     )  # fmt: skip
     request = create_request(
-        panel.workspace, panel, item.command, item.parsed.ids, source=Request.TICKET,
+        panel.workspace, panel, item.command, item.parsed.ids, source=ForwardRequest.TICKET,
         source_ref=item.ticket.id, ticket_user=item.ticket.user, batch=batch,
     )  # fmt: skip
     claim.request = request
@@ -135,7 +135,7 @@ def outcome(order: RequestOrder) -> str:
     return "not_eligible"
 
 
-def reply_text(claim: TicketIntake, request: Request) -> str:
+def reply_text(claim: TicketIntake, request: ForwardRequest) -> str:
     """One sentence per outcome, from the owner's texts: {ids}, {command}, {reason}."""
     options = TicketSettings.of(claim.workspace)
     templates = {
@@ -173,7 +173,7 @@ def _fill(template: str, orders: list[RequestOrder], command: str, reason: str) 
     return text.strip()
 
 
-def decided(request: Request, delivery_wait: timedelta) -> bool:
+def decided(request: ForwardRequest, delivery_wait: timedelta) -> bool:
     """Every order final; or every order looked up and the delivery waited for long enough.
 
     Waiting for delivery means "sent to our provider" is true when the customer reads it, and a

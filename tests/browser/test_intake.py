@@ -9,7 +9,7 @@ import pytest
 
 from panelrelay.accounts.models import Membership, Workspace
 from panelrelay.core.testing import PASSWORD, make_user
-from panelrelay.forwarding.models import Command, Request
+from panelrelay.forwarding.models import Command, ForwardRequest
 from panelrelay.forwarding.scenario import panel as make_panel
 from panelrelay.forwarding.scenario import telegram
 from panelrelay.forwarding.submit import create_request
@@ -31,8 +31,8 @@ def test_owner_turns_tickets_on_edits_replies_and_links_telegram(new_page, tmp_p
     bot.config = {**bot.config, "username": "fastsmm_relay_bot"}
     bot.save()
     refill = Command.for_workspace(ws)[0]
-    create_request(ws, panel, refill, ["1001"], source=Request.TICKET, source_ref="501", ticket_user="dave")
-    create_request(ws, panel, refill, ["1002"], source=Request.BOT, source_ref="tg:1", user=owner)
+    create_request(ws, panel, refill, ["1001"], source=ForwardRequest.TICKET, source_ref="501", ticket_user="dave")
+    create_request(ws, panel, refill, ["1002"], source=ForwardRequest.BOT, source_ref="tg:1", user=owner)
 
     page = new_page()
     page.goto("/accounts/login/")

@@ -7,7 +7,7 @@ from django.contrib.sessions.models import Session
 
 from panelrelay.api.models import ApiToken, digest
 from panelrelay.core.testing import BaseTestCase
-from panelrelay.forwarding.models import Request
+from panelrelay.forwarding.models import ForwardRequest
 from panelrelay.panels.models import Panel
 from panelrelay.panels.providers import add_by_domain
 
@@ -37,7 +37,7 @@ class ApiTestCase(BaseTestCase):
         body = r.json()
         self.assertEqual((body["total"], body["command"], body["panel"], body["note"]), (2, "refill", "Main", "vip"))
         self.assertEqual(r["Location"], body["url"])
-        req = Request.objects.get(code=body["id"])
+        req = ForwardRequest.objects.get(code=body["id"])
         self.assertEqual((req.source, req.source_ref), ("api", "support bot"))
         detail = self.call("get", body["url"]).json()
         self.assertEqual([o["order_id"] for o in detail["orders"]], ["45323", "45324"])
@@ -65,7 +65,7 @@ class ApiTestCase(BaseTestCase):
         r = self.call("post", "/api/v1/requests", {"command": "refill", "ids": [2**53 + 1]})
         self.assertEqual(r.status_code, 400)
         self.assertIn('Send ids above 9007199254740991 as strings, e.g. "9007199254740993"', r.json()["error"])
-        self.assertFalse(Request.objects.exists())
+        self.assertFalse(ForwardRequest.objects.exists())
         r = self.call("post", "/api/v1/requests", {"command": "refill", "ids": [str(2**53 + 1), 2**53 - 1]})
         self.assertEqual(r.status_code, 201, r.content)
 
@@ -78,7 +78,7 @@ class ApiTestCase(BaseTestCase):
             errors.add(r.json()["error"])
         self.assertEqual(len(errors), 1)
         self.assertIn("`note` cannot contain a web address", errors.pop())
-        self.assertFalse(Request.objects.exists())
+        self.assertFalse(ForwardRequest.objects.exists())
 
     def test_it_explains_bad_input_with_4xx(self) -> None:
         cases = [
@@ -109,7 +109,7 @@ class ApiTestCase(BaseTestCase):
         )
         self.assertEqual(r.status_code, 415)
         self.assertEqual(self.call("get", "/api/v1/requests").status_code, 405)
-        self.assertFalse(Request.objects.exists())
+        self.assertFalse(ForwardRequest.objects.exists())
 
     def test_it_needs_a_valid_token(self) -> None:
         self.assertEqual(self.call("get", "/api/v1/panels", token=None).status_code, 401)

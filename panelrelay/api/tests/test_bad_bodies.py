@@ -10,7 +10,7 @@ from django.test import RequestFactory
 from panelrelay.api.models import ApiToken
 from panelrelay.core import errors
 from panelrelay.core.testing import BaseTestCase
-from panelrelay.forwarding.models import Command, Request
+from panelrelay.forwarding.models import Command, ForwardRequest
 from panelrelay.forwarding.submit import create_request
 from panelrelay.panels.models import Panel
 
@@ -37,7 +37,7 @@ class BadBodiesTestCase(BaseTestCase):
             self.assertError(self.post(json.dumps({"command": "refill", "ids": ["45323"], "note": note})), 400, words)
         body = json.dumps({"command": "refill", "ids": ["45323"], "panel": "Ma\x00in"})
         self.assertError(self.post(body), 400, "`panel`")
-        self.assertEqual(Request.objects.count(), 1)
+        self.assertEqual(ForwardRequest.objects.count(), 1)
 
     def test_a_body_nested_too_deep_is_a_400(self) -> None:
         self.assertError(self.post("[" * 100_000), 400, "nested too deeply")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from panelrelay.core.testing import BaseTestCase
-from panelrelay.forwarding.models import Command, Request, RequestOrder
+from panelrelay.forwarding.models import Command, ForwardRequest, RequestOrder
 from panelrelay.forwarding.submit import create_request
 from panelrelay.panels.models import Panel
 
@@ -56,7 +56,7 @@ class ActivityTestCase(BaseTestCase):
     def test_re_request_forwards_the_same_ids_again(self) -> None:
         self.login(self.alice)
         r = self.client.post(f"/requests/{self.req.code}/again/")
-        new = Request.objects.exclude(pk=self.req.pk).get()
+        new = ForwardRequest.objects.exclude(pk=self.req.pk).get()
         self.assertRedirects(r, f"/requests/{new.code}/", fetch_redirect_response=False)
         self.assertEqual(sorted(new.orders.values_list("panel_order_id", flat=True)), ["45323", "45324"])
 

@@ -16,7 +16,7 @@ from panelrelay.accounts.models import Workspace
 from panelrelay.core import faults
 from panelrelay.forwarding import scenario
 from panelrelay.forwarding.engine import Decider, assemble_messages, process_request
-from panelrelay.forwarding.models import Command, Message, Request, RequestOrder
+from panelrelay.forwarding.models import Command, ForwardRequest, Message, RequestOrder
 from panelrelay.forwarding.submit import create_request
 from panelrelay.worker.models import Job
 
@@ -37,13 +37,13 @@ def request_of_300(fake_panel, fake_telegram):
     return create_request(ws, panel, Command.for_workspace(ws)[0], [str(70000 + i) for i in range(300)])
 
 
-def run_twice_at_once(target, request: Request) -> list[BaseException]:
+def run_twice_at_once(target, request: ForwardRequest) -> list[BaseException]:
     barrier = threading.Barrier(2, timeout=30)
     errors: list[BaseException] = []
 
     def run() -> None:
         try:
-            target(Request.objects.select_related("panel", "command", "workspace").get(pk=request.pk))
+            target(ForwardRequest.objects.select_related("panel", "command", "workspace").get(pk=request.pk))
         except BaseException as exc:  # collected and asserted on below
             errors.append(exc)
         finally:
@@ -58,7 +58,7 @@ def run_twice_at_once(target, request: Request) -> list[BaseException]:
     return errors
 
 
-def assert_each_order_in_exactly_one_message(request: Request) -> None:
+def assert_each_order_in_exactly_one_message(request: ForwardRequest) -> None:
     orders = RequestOrder.objects.filter(request=request)
     assert orders.count() == 300
     assert not orders.filter(message__isnull=True).exists(), "every order is in a message"

@@ -16,7 +16,7 @@ from panelrelay.accounts.models import Workspace
 from panelrelay.core import faults
 from panelrelay.forwarding import scenario
 from panelrelay.forwarding.delivery import NOTE_FOUND, NOTE_NOT_FOUND, NOTE_REPEAT, deliver_message
-from panelrelay.forwarding.models import Attempt, Message, Request, RequestOrder
+from panelrelay.forwarding.models import Attempt, ForwardRequest, Message, RequestOrder
 from panelrelay.transports.tests.helpers import connection
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def die() -> None:
 
 
 def message_to(dest, text: str = "REFILL\n9000001\n9000002") -> Message:
-    req = Request.objects.create(workspace=dest.workspace, panel_name="Main", command_label="Refill", total=2)
+    req = ForwardRequest.objects.create(workspace=dest.workspace, panel_name="Main", command_label="Refill", total=2)
     message = Message.objects.create(workspace=dest.workspace, destination=dest, destination_label=str(dest),
                                      command_slug="refill", text=text)  # fmt: skip
     for n in (1, 2):

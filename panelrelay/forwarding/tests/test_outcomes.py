@@ -9,7 +9,7 @@ import pytest
 from django.apps import apps
 
 from panelrelay.forwarding import scenario
-from panelrelay.forwarding.models import Outcome, Request, RequestOrder
+from panelrelay.forwarding.models import ForwardRequest, Outcome, RequestOrder
 from panelrelay.forwarding.tests.test_end_to_end import refill, seed, wired  # noqa: F401 (fixture)
 from panelrelay.intake import tickets
 
@@ -53,7 +53,7 @@ def test_rows_from_before_the_codes_get_the_code_of_their_sentence() -> None:
     from panelrelay.accounts.models import Workspace
 
     ws = Workspace.objects.create(name="old")
-    req = Request.objects.create(workspace=ws, panel_name="p", command_label="Refill")
+    req = ForwardRequest.objects.create(workspace=ws, panel_name="p", command_label="Refill")
     old = {
         "sent to TG · Group": ("sent", Outcome.SENT),
         "already requested at 2026-11-30 10:00 (cooldown 12 h)": ("skipped", Outcome.COOLDOWN),

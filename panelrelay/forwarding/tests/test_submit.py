@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from panelrelay.core.testing import BaseTestCase
-from panelrelay.forwarding.models import Command, Request, RequestOrder
+from panelrelay.forwarding.models import Command, ForwardRequest, RequestOrder
 from panelrelay.forwarding.submit import MAX_IDS, SubmitError, create_request, parse_ids
 from panelrelay.panels.models import Panel
 from panelrelay.worker.models import Job
@@ -52,7 +52,7 @@ class IntakeTestCase(BaseTestCase):
             create_request(self.workspace, self.panel, self.refill, [str(i) for i in range(MAX_IDS + 1)])
         with self.assertRaisesRegex(SubmitError, "Not an order id: 0, 1e5, 9999…10001"):
             create_request(self.workspace, self.panel, self.refill, ["1", "0", "1e5", "9999999999999999999910001"])
-        self.assertFalse(Request.objects.exists())
+        self.assertFalse(ForwardRequest.objects.exists())
         self.assertFalse(RequestOrder.objects.exists())
 
     def test_the_forward_page_refuses_and_names_tokens_that_are_not_whole_ids(self) -> None:
@@ -66,11 +66,11 @@ class IntakeTestCase(BaseTestCase):
             r = self.client.post("/forward/", {"panel": str(self.panel.code), "ids": ids, "command_button": "refill"})
             self.assertEqual(r.status_code, 200, ids)
             self.assertContains(r, f"Not an order id: {named}.")
-        self.assertFalse(Request.objects.exists())
+        self.assertFalse(ForwardRequest.objects.exists())
         r = self.client.post("/forward/", {"panel": str(self.panel.code), "ids": "45323, 45324;45325\n45323",
                                            "command_button": "refill"})  # fmt: skip
         self.assertEqual(r.status_code, 302)
-        self.assertEqual(sorted(Request.objects.get().orders.values_list("panel_order_id", flat=True)),
+        self.assertEqual(sorted(ForwardRequest.objects.get().orders.values_list("panel_order_id", flat=True)),
                          ["45323", "45324", "45325"])  # fmt: skip
 
     def test_it_refuses_another_workspaces_panel_or_a_disabled_one(self) -> None:

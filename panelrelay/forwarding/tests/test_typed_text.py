@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from panelrelay.core.testing import BaseTestCase
-from panelrelay.forwarding.models import Command, MessageTemplate, Request
+from panelrelay.forwarding.models import Command, ForwardRequest, MessageTemplate
 from panelrelay.panels.models import Panel
 from panelrelay.panels.providers import add_by_domain
 
@@ -45,7 +45,7 @@ class TypedTextTestCase(BaseTestCase):
             answers.add(_without_csrf(r.content))
         self.assertEqual(len(answers), 1)
         self.assertIn("A note cannot contain a web address", answers.pop())
-        self.assertFalse(Request.objects.exists())
+        self.assertFalse(ForwardRequest.objects.exists())
         self.assertEqual(self.forward("45323", note="vip, hurry").status_code, 302)
 
     def test_command_words_refuse_any_web_address_alike(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from panelrelay.core.testing import BaseTestCase
-from panelrelay.forwarding.models import Command, Request
+from panelrelay.forwarding.models import Command, ForwardRequest
 from panelrelay.forwarding.submit import create_request
 from panelrelay.panels.models import Panel
 
@@ -18,9 +18,11 @@ class ActivitySourceTestCase(BaseTestCase):
         self.panel.save()
         refill = Command.for_workspace(self.workspace)[0]
         make = create_request
-        self.ticket = make(self.workspace, self.panel, refill, ["1"], source=Request.TICKET, source_ref="501")
-        make(self.workspace, self.panel, refill, ["2"], source=Request.BOT, source_ref="tg:5551", user=self.alice)
-        make(self.workspace, self.panel, refill, ["3"], source=Request.API)
+        self.ticket = make(self.workspace, self.panel, refill, ["1"], source=ForwardRequest.TICKET, source_ref="501")
+        make(
+            self.workspace, self.panel, refill, ["2"], source=ForwardRequest.BOT, source_ref="tg:5551", user=self.alice
+        )
+        make(self.workspace, self.panel, refill, ["3"], source=ForwardRequest.API)
         make(self.workspace, self.panel, refill, ["4"], user=self.alice)
 
     def test_it_shows_every_source_and_links_the_ticket(self) -> None:

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from panelrelay.accounts.models import Membership
 from panelrelay.core.testing import make_user
-from panelrelay.forwarding.models import Request
+from panelrelay.forwarding.models import ForwardRequest
 from panelrelay.intake.models import TelegramLink
 from panelrelay.intake.tests.helpers import EXT, order, run_until, wire
 from panelrelay.transports.integrations.telegram.updates import poll
@@ -64,7 +64,7 @@ def test_it_links_a_staff_member_and_answers_a_refill_with_the_per_order_result(
         "70001: sent to TG · FastLikes grp",
         "70009: skipped: not found in the panel",
     ]
-    request = Request.objects.get()
+    request = ForwardRequest.objects.get()
     assert (request.source, request.created_by) == ("bot", member.user)
 
 
@@ -79,7 +79,7 @@ def test_a_used_link_does_not_link_again_and_the_same_update_twice_acts_once(tea
 
     handle(wired.telegram, update)  # a second poller read it too
     assert TelegramLink.objects.get(membership=member).telegram_user_id == str(STAFF_TG)
-    assert Request.objects.count() == 1
+    assert ForwardRequest.objects.count() == 1
 
 
 def test_an_unlinked_sender_is_ignored_silently(team, fake_panel, fake_telegram) -> None:
@@ -91,7 +91,7 @@ def test_an_unlinked_sender_is_ignored_silently(team, fake_panel, fake_telegram)
     run_until(
         lambda: not Job.objects.filter(state="queued", run_at__isnull=False, kind__startswith="intake.bot").exists()
     )
-    assert Request.objects.count() == 0
+    assert ForwardRequest.objects.count() == 0
     assert _private(fake_telegram, STRANGER_TG) == []
     assert not Job.objects.filter(kind__startswith="intake.bot").exists()
 
@@ -104,7 +104,7 @@ def test_a_member_without_the_forward_toggle_is_refused(team, fake_panel, fake_t
     poll(wired.telegram)
     run_until(lambda: len(_private(fake_telegram, STAFF_TG)) >= 2)
     assert "does not allow forwarding" in _private(fake_telegram, STAFF_TG)[1]
-    assert Request.objects.count() == 0
+    assert ForwardRequest.objects.count() == 0
 
 
 def test_an_unclear_command_gets_help_and_unlink_stops_the_bot(team, fake_panel, fake_telegram) -> None:
@@ -117,7 +117,7 @@ def test_an_unclear_command_gets_help_and_unlink_stops_the_bot(team, fake_panel,
     client.post(reverse("intake:unlink"))
     fake_telegram.user_sends(STAFF_TG, "/refill 70001", token=TOKEN)
     poll(wired.telegram)
-    assert Request.objects.count() == 0 and not TelegramLink.objects.get(membership=member).linked
+    assert ForwardRequest.objects.count() == 0 and not TelegramLink.objects.get(membership=member).linked
 
 
 def test_a_provider_start_link_still_works(team, fake_telegram) -> None:
@@ -154,7 +154,7 @@ def test_panel_lists_the_panels_and_picks_the_one_commands_go_to(team, fake_pane
     assert chosen == "✓ Your commands now go to the panel Second."
     assert unknown.splitlines()[:3] == ["No panel “nope” is turned on.", "1. Main", "2. Second ✓"]
     assert summary.splitlines()[0] == "Refill × 1 (Second)"
-    assert Request.objects.get().panel == second
+    assert ForwardRequest.objects.get().panel == second
 
 
 def test_the_profile_picks_the_panel_and_refuses_another_workspaces(team, fake_panel) -> None:

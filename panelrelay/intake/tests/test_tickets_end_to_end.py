@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from panelrelay.forwarding.models import Message, Request
+from panelrelay.forwarding.models import ForwardRequest, Message
 from panelrelay.intake.models import TicketIntake, TicketSettings
 from panelrelay.intake.tests.helpers import EXT, SLOW, order, run_until, wire
 from panelrelay.worker.models import Job
@@ -32,7 +32,7 @@ def test_it_forwards_a_new_ticket_and_replies_within_one_interval(fake_panel, fa
     assert texts(fake_telegram, -1001) == [f"REFILL\n{EXT + 70001}"]
     reply = fake_panel.tickets_replies(ticket["id"])[0]["message"]
     assert reply == "Your refill request for order(s) 70001 has been sent to our provider."
-    request = Request.objects.get()
+    request = ForwardRequest.objects.get()
     assert (request.source, request.source_ref, request.ticket_user) == ("ticket", str(ticket["id"]), "dave")
 
 
@@ -42,8 +42,8 @@ def test_it_refuses_an_order_of_someone_else(fake_panel, fake_telegram) -> None:
     order(fake_panel, 70002, "erin")
     ticket = fake_panel.add_ticket("Dave", "Refill", "70001 70002 refill")  # the name's case differs
     run_until(lambda: bool(fake_panel.tickets_replies(ticket["id"])))
-    run_until(lambda: Request.objects.filter(finished__isnull=False).exists())
-    states = dict(Request.objects.get().orders.values_list("panel_order_id", "reason"))
+    run_until(lambda: ForwardRequest.objects.filter(finished__isnull=False).exists())
+    states = dict(ForwardRequest.objects.get().orders.values_list("panel_order_id", "reason"))
     assert states["70002"] == "not the ticket author's order"
     assert texts(fake_telegram, -1001) == [f"REFILL\n{EXT + 70001}"]
     reply = fake_panel.tickets_replies(ticket["id"])[0]["message"]
@@ -65,7 +65,7 @@ def test_a_ticket_seen_again_after_a_restart_is_not_forwarded_twice(fake_panel, 
     restarted = Worker(worker_id="after-restart")  # nothing in memory survives: only the database
     run_until(lambda: Job.objects.filter(kind="intake.poll_tickets", state="done").count() >= polls + 2,
               timeout=2 * INTERVAL + 5, worker=restarted)  # fmt: skip
-    assert Request.objects.count() == 1 and Message.objects.count() == 1
+    assert ForwardRequest.objects.count() == 1 and Message.objects.count() == 1
     assert len(fake_telegram.messages_to(-1001)) == 1
 
 
@@ -77,7 +77,7 @@ def test_the_same_customer_message_is_claimed_once(fake_panel, fake_telegram) ->
 
     assert len(tickets.poll_panel(wired.panel)) == 1
     assert tickets.poll_panel(wired.panel) == []  # as a second worker or a restarted one sees it
-    assert TicketIntake.objects.count() == 1 and Request.objects.count() == 1
+    assert TicketIntake.objects.count() == 1 and ForwardRequest.objects.count() == 1
 
 
 def test_two_tickets_in_one_poll_share_one_message(fake_panel, fake_telegram) -> None:
@@ -88,10 +88,10 @@ def test_two_tickets_in_one_poll_share_one_message(fake_panel, fake_telegram) ->
     one = fake_panel.add_ticket("dave", "Refill", "refill 70001")
     two = fake_panel.add_ticket("erin", "Refill", "Urgent Refill: 70002, 70003")
     run_until(lambda: all(fake_panel.tickets_replies(t["id"]) for t in (one, two)))
-    run_until(lambda: Request.objects.filter(finished__isnull=True).count() == 0)
+    run_until(lambda: ForwardRequest.objects.filter(finished__isnull=True).count() == 0)
     assert texts(fake_telegram, -1001) == [f"REFILL\n{EXT + 70001}\n{EXT + 70002}"]
     assert texts(fake_telegram, -1002) == [f"REFILL\n{EXT + 70003}"]
-    assert Request.objects.count() == 2
+    assert ForwardRequest.objects.count() == 2
 
 
 def test_tickets_without_an_id_or_a_command_are_left_alone(fake_panel, fake_telegram) -> None:
@@ -193,7 +193,7 @@ def test_a_delivery_that_fails_is_not_told_to_the_customer_as_sent(fake_panel, f
     fake_telegram.kick(-1002, notify=False)  # the bot was removed from the slow provider's group
     ticket = fake_panel.add_ticket("dave", "Refill", "refill 70001 70003")
     run_until(lambda: bool(fake_panel.tickets_replies(ticket["id"])))
-    states = dict(Request.objects.get().orders.values_list("panel_order_id", "state"))
+    states = dict(ForwardRequest.objects.get().orders.values_list("panel_order_id", "state"))
     assert states == {"70001": "sent", "70003": "failed"}
     assert fake_panel.tickets_replies(ticket["id"])[0]["message"].splitlines() == [
         "Your refill request for order(s) 70001 has been sent to our provider.",
@@ -208,7 +208,7 @@ def test_a_slow_delivery_is_answered_as_forwarded_after_the_wait(fake_panel, fak
     fake_telegram.force_429(times=1, retry_after=60)  # the provider message waits a minute
     ticket = fake_panel.add_ticket("dave", "Refill", "refill 70001")
     run_until(lambda: bool(fake_panel.tickets_replies(ticket["id"])))
-    assert Request.objects.get().orders.get().state == "retrying"
+    assert ForwardRequest.objects.get().orders.get().state == "retrying"
     assert fake_telegram.messages_to(-1001) == []
     reply = fake_panel.tickets_replies(ticket["id"])[0]["message"]
     assert reply == "Your refill request for order(s) 70001 has been sent to our provider."
@@ -241,7 +241,7 @@ def test_a_reply_left_half_done_by_a_dead_worker_is_finished_once(fake_panel, fa
     TicketSettings.objects.create(workspace=wired.workspace, replies_enabled=False)
     posted = fake_panel.add_ticket("dave", "Refill", "refill 70001")
     unposted = fake_panel.add_ticket("dave", "Refill", "refill 70002")
-    run_until(lambda: Request.objects.filter(finished__isnull=False).count() == 2)
+    run_until(lambda: ForwardRequest.objects.filter(finished__isnull=False).count() == 2)
     text = "Your refill request for order(s) 70001 has been sent to our provider."
     wired.panel.adapter().reply_ticket(str(posted["id"]), text)  # the dead worker got this far
     long_ago = timezone.now() - timedelta(hours=1)
@@ -271,7 +271,7 @@ def test_a_reply_claimed_a_moment_ago_by_a_dead_run_is_tried_again_not_dropped(
     order(fake_panel, 70001, "dave")
     TicketSettings.objects.create(workspace=wired.workspace, replies_enabled=False)
     ticket = fake_panel.add_ticket("dave", "Refill", "refill 70001")
-    run_until(lambda: Request.objects.filter(finished__isnull=False).exists())
+    run_until(lambda: ForwardRequest.objects.filter(finished__isnull=False).exists())
     TicketIntake.objects.update(reply_started=timezone.now())  # the dead run took it just now
     claim = TicketIntake.objects.get()
     with pytest.raises(Retry):
@@ -294,7 +294,7 @@ def test_a_reply_the_panel_shows_as_html_counts_as_posted(fake_panel, fake_teleg
     order(fake_panel, 70002, "erin")
     TicketSettings.objects.create(workspace=wired.workspace, replies_enabled=False)
     ticket = fake_panel.add_ticket("dave", "Refill", "refill 70001 70002")
-    run_until(lambda: Request.objects.filter(finished__isnull=False).exists())
+    run_until(lambda: ForwardRequest.objects.filter(finished__isnull=False).exists())
     # The lost try's reply, as a panel that stores HTML shows it.
     fake_panel.add_ticket_message(ticket["id"], "support", (
         "Your refill request for order(s) 70001 has been sent to our provider.<br />\n"
