@@ -23,7 +23,7 @@ test: $(STAMP)
 
 ## demo: the product wired to loopback fakes of a panel, Telegram and WhatsApp (login printed)
 demo: $(STAMP)
-	DATA_DIR=data/demo $(BIN)/python manage.py demo
+	DATA_DIR=$${DATA_DIR:-data/demo} $(BIN)/python manage.py demo
 
 ## bench: forwarding 1,000 and 10,000 ids against the fakes vs a naive forwarder → docs/BENCHMARKS.md
 bench: $(STAMP)

@@ -101,7 +101,7 @@ def cpu_seconds() -> float:
 
 def run_engine(size: int, workers: int = 1) -> Result:
     from panelrelay.accounts.models import Workspace
-    from panelrelay.forwarding import scenario
+    from panelrelay.demo import scenario
     from panelrelay.forwarding.models import Command
     from panelrelay.forwarding.submit import create_request
     from panelrelay.worker.runner import Worker

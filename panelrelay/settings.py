@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "panelrelay.vault",
     "panelrelay.master",
     "panelrelay.api",
+    "panelrelay.demo",
 ]
 
 MIDDLEWARE = [

@@ -257,7 +257,7 @@ def forwarding_actions(scenario: Scenario, owner: Client) -> None:
 
     from fakes.telegram import FakeTelegram
     from panelrelay.api.models import ApiToken
-    from panelrelay.forwarding import scenario as wiring
+    from panelrelay.demo import scenario as wiring
     from panelrelay.forwarding.models import ForwardRequest
 
     with FakeTelegram(strict_limits=False) as tg:
@@ -313,7 +313,7 @@ def ticket_actions(scenario: Scenario, owner: Client) -> None:
 def team_bot_actions(scenario: Scenario, owner: Client) -> None:
     """The team bot's answers about canary orders (/panel, /refill's per-order summary)."""
     from fakes.telegram import FakeTelegram
-    from panelrelay.forwarding import scenario as wiring
+    from panelrelay.demo import scenario as wiring
     from panelrelay.intake.models import TelegramLink
     from panelrelay.transports.integrations.telegram.updates import poll
     from panelrelay.worker.runner import Worker

@@ -12,7 +12,7 @@ from fakes.panel import FakePanel
 from fakes.telegram import FakeTelegram
 from panelrelay.accounts.models import Membership, Workspace
 from panelrelay.core.testing import PASSWORD, make_user
-from panelrelay.forwarding import scenario
+from panelrelay.demo import scenario
 from panelrelay.worker.runner import Worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -9,9 +9,9 @@ import pytest
 
 from panelrelay.accounts.models import Membership, Workspace
 from panelrelay.core.testing import PASSWORD, make_user
+from panelrelay.demo.scenario import panel as make_panel
+from panelrelay.demo.scenario import telegram
 from panelrelay.forwarding.models import Command, ForwardRequest
-from panelrelay.forwarding.scenario import panel as make_panel
-from panelrelay.forwarding.scenario import telegram
 from panelrelay.forwarding.submit import create_request
 from panelrelay.intake.models import TelegramLink
 

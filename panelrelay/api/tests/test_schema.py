@@ -20,7 +20,7 @@ from schemathesis import checks
 from fakes.panel import FakePanel
 from panelrelay.accounts.models import Workspace
 from panelrelay.api.models import ApiToken
-from panelrelay.forwarding import scenario
+from panelrelay.demo import scenario
 from panelrelay.forwarding.models import Command
 from panelrelay.forwarding.submit import create_request
 from panelrelay.wsgi import application

@@ -14,7 +14,7 @@ from django.db.models import Count
 
 from panelrelay.accounts.models import Workspace
 from panelrelay.core import faults
-from panelrelay.forwarding import scenario
+from panelrelay.demo import scenario
 from panelrelay.forwarding.engine import Decider, assemble_messages, process_request
 from panelrelay.forwarding.models import Command, ForwardRequest, Message, RequestOrder
 from panelrelay.forwarding.submit import create_request

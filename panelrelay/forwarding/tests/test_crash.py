@@ -42,7 +42,7 @@ SETUP = """
 import os, django
 django.setup()
 from panelrelay.accounts.models import Workspace
-from panelrelay.forwarding import scenario
+from panelrelay.demo import scenario
 from panelrelay.forwarding.submit import create_request
 from panelrelay.forwarding.models import Command, ForwardingSettings
 ws = Workspace.objects.create(name="crash")

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from panelrelay.accounts.models import Workspace
-from panelrelay.forwarding import scenario
+from panelrelay.demo import scenario
 from panelrelay.forwarding.models import Attempt, Command, Message, RequestOrder
 from panelrelay.forwarding.submit import create_request
 

@@ -9,7 +9,7 @@ import pytest
 
 from panelrelay.accounts.models import Membership, Workspace
 from panelrelay.core.testing import make_user
-from panelrelay.forwarding import scenario
+from panelrelay.demo import scenario
 from panelrelay.forwarding.engine import process_request
 from panelrelay.forwarding.models import Command
 from panelrelay.forwarding.submit import create_request

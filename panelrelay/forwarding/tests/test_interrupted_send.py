@@ -14,7 +14,7 @@ from fakes.telegram import FakeTelegram
 from fakes.waha import FakeWAHA
 from panelrelay.accounts.models import Workspace
 from panelrelay.core import faults
-from panelrelay.forwarding import scenario
+from panelrelay.demo import scenario
 from panelrelay.forwarding.delivery import NOTE_FOUND, NOTE_NOT_FOUND, NOTE_REPEAT, deliver_message
 from panelrelay.forwarding.models import Attempt, ForwardRequest, Message, RequestOrder
 from panelrelay.transports.tests.helpers import connection

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from django.apps import apps
 
-from panelrelay.forwarding import scenario
+from panelrelay.demo import scenario
 from panelrelay.forwarding.models import ForwardRequest, Outcome, RequestOrder
 from panelrelay.forwarding.tests.test_end_to_end import refill, seed, wired  # noqa: F401 (fixture)
 from panelrelay.intake import tickets

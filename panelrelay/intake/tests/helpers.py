@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from panelrelay.accounts.models import Workspace
-from panelrelay.forwarding import scenario
+from panelrelay.demo import scenario
 from panelrelay.panels.models import Panel
 from panelrelay.transports.models import Connection, Destination
 from panelrelay.worker.runner import Worker

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from panelrelay.core.testing import BaseTestCase
-from panelrelay.forwarding import scenario
+from panelrelay.demo import scenario
 from panelrelay.forwarding.models import Command, ForwardingSettings
 from panelrelay.forwarding.submit import create_request
 from panelrelay.intake.tests.helpers import order, wire

@@ -132,7 +132,7 @@ def test_a_provider_start_link_still_works(team, fake_telegram) -> None:
 
 
 def test_panel_lists_the_panels_and_picks_the_one_commands_go_to(team, fake_panel, fake_telegram) -> None:
-    from panelrelay.forwarding import scenario
+    from panelrelay.demo import scenario
 
     wired, member, client = team
     second = scenario.panel(wired.workspace, fake_panel.url, name="Second")
@@ -159,7 +159,7 @@ def test_panel_lists_the_panels_and_picks_the_one_commands_go_to(team, fake_pane
 
 def test_the_profile_picks_the_panel_and_refuses_another_workspaces(team, fake_panel) -> None:
     from panelrelay.accounts.models import Workspace
-    from panelrelay.forwarding import scenario
+    from panelrelay.demo import scenario
     from panelrelay.intake.bot import bot_panel
 
     wired, member, client = team
@@ -185,7 +185,7 @@ def test_the_profile_picks_the_panel_and_refuses_another_workspaces(team, fake_p
 
 def test_answers_to_quick_commands_arrive_in_the_order_they_were_sent(team, fake_panel, fake_telegram) -> None:
     """The fake Telegram allows 1 message/s per chat: the answers queue up behind 429s."""
-    from panelrelay.forwarding import scenario
+    from panelrelay.demo import scenario
 
     wired, member, client = team
     scenario.panel(wired.workspace, fake_panel.url, name="Second")

@@ -4,7 +4,7 @@ import pytest
 
 from fakes.panel import FakePanel
 from panelrelay.core.testing import BaseTestCase
-from panelrelay.forwarding import scenario
+from panelrelay.demo import scenario
 from panelrelay.panels.models import Provider
 from panelrelay.routing.models import ProviderRoute, RoutingDefaults, ServiceOverride
 from panelrelay.transports.models import Connection, Destination

@@ -1,7 +1,7 @@
 """A workspace wired to the loopback fakes, for the end-to-end tests, the demo and the benchmark.
 
-Nothing here is used by the product itself: it builds panels, connections, destinations and
-routes the way an owner would through the pages, only faster.
+Nothing of the product imports it (the demo app is the top layer): it builds panels,
+connections, destinations and routes the way an owner would through the pages, only faster.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from django.db.models import Q
 
 from panelrelay.forwarding.models import RequestOrder
 from panelrelay.panels.models import Panel, Provider
+from panelrelay.panels.providers import add_by_domain
 from panelrelay.routing.models import ProviderRoute, RoutingDefaults, ServiceOverride
 from panelrelay.transports.models import Connection, Destination
 from panelrelay.worker.runner import Worker
@@ -29,8 +30,6 @@ def panel(workspace: Workspace, url: str, key: str = "test-key", name: str = "Ma
 
 
 def provider(workspace: Workspace, domain: str, alias: str) -> Provider:
-    from panelrelay.panels.providers import add_by_domain
-
     return add_by_domain(workspace, domain, alias)[0]
 
 

@@ -18,8 +18,10 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from fakes.panel import DEMO_PROVIDERS
 from panelrelay.accounts.models import Membership, Workspace
-from panelrelay.forwarding import scenario
+from panelrelay.demo import scenario
+from panelrelay.panels.services import sync_providers
 
 PANEL, TELEGRAM, WAHA = "http://127.0.0.1:8101", "http://127.0.0.1:8102", "http://127.0.0.1:8103"
 EMAIL, PASSWORD = "demo@panelrelay.local", "demo-relay-2026"
@@ -79,14 +81,10 @@ class Command(BaseCommand):
             scenario.destination(wa, "Manual team", "wa_group", WA_B),
             scenario.destination(tg, "My own chat", "tg_group", TG_C),
         ]
-        from fakes.panel import DEMO_PROVIDERS
-
         aliases = ["FastLikes_A", "Rush_B", "Peak_C", "Storm_D", "Insta_E", "Tok_F", "YT_G", "Cheap_H"]
         for n, domain in enumerate(DEMO_PROVIDERS[: len(aliases)]):  # the last two stay unmapped: fallback
             scenario.route(scenario.provider(ws, domain, aliases[n]), dests[n % 3])
         scenario.defaults(ws, manual=dests[3], fallback=dests[4])
-        from panelrelay.panels.services import sync_providers
-
         sync_providers(panel)
         return ws
 
