@@ -25,6 +25,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from panelrelay.core import params
 from panelrelay.forwarding.models import Command, ForwardRequest, RequestOrder
 from panelrelay.forwarding.submit import SubmitError, create_request
 from panelrelay.intake.models import BotMessage, TelegramLink
@@ -162,7 +163,7 @@ def _choose_panel(connection: Connection, link: TelegramLink, user_id: str, want
     current = bot_panel(link, panels)
     if wanted:
         pick = None
-        if wanted.isdigit() and 1 <= int(wanted) <= len(panels):
+        if params.is_digits(wanted, max_length=4) and 1 <= int(wanted) <= len(panels):
             pick = panels[int(wanted) - 1]
         pick = pick or next((p for p in panels if p.name.casefold() == wanted.casefold()), None)
         if pick is not None:

@@ -139,12 +139,12 @@ def test_panel_lists_the_panels_and_picks_the_one_commands_go_to(team, fake_pane
     order(fake_panel, 70001, "dave")
     _link(client, fake_telegram, wired)
     answers = []
-    for text in ("/panel", "/panel 2", "/panel nope", "/refill 70001"):  # one at a time, as a person types
+    for text in ("/panel", "/panel 2", "/panel nope", "/panel ²", "/refill 70001"):  # one at a time, as typed
         fake_telegram.user_sends(STAFF_TG, text, token=TOKEN)
         poll(wired.telegram)
         run_until(lambda: len(_private(fake_telegram, STAFF_TG)) >= len(answers) + 2)
         answers.append(_private(fake_telegram, STAFF_TG)[-1])
-    listing, chosen, unknown, summary = answers
+    listing, chosen, unknown, superscript, summary = answers
     assert listing.splitlines() == [
         "Your commands go to the panel Main.",
         "1. Main ✓",
@@ -153,6 +153,7 @@ def test_panel_lists_the_panels_and_picks_the_one_commands_go_to(team, fake_pane
     ]
     assert chosen == "✓ Your commands now go to the panel Second."
     assert unknown.splitlines()[:3] == ["No panel “nope” is turned on.", "1. Main", "2. Second ✓"]
+    assert superscript.splitlines()[0] == "No panel “²” is turned on."  # "²".isdigit() once made this a 500
     assert summary.splitlines()[0] == "Refill × 1 (Second)"
     assert ForwardRequest.objects.get().panel == second
 
