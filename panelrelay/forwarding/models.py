@@ -64,6 +64,16 @@ class Command(WorkspaceOwned):
 class ForwardingSettings(models.Model):
     workspace = models.OneToOneField(Workspace, models.CASCADE, related_name="forwarding_settings")
     cooldown_hours = models.PositiveIntegerField(default=12)
+    # After the message: a reminder to the same chat when neither the provider nor the panel said
+    # anything for this long (0 = never), then the provider's backup destination and an alert
+    # after `escalate_hours` more; the panel's status is watched for `watch_days`.
+    follow_up_hours = models.PositiveIntegerField(default=6, help_text="Remind the provider after this long (0: never)")
+    escalate_hours = models.PositiveIntegerField(default=12, help_text="Then escalate after this much longer")
+    watch_days = models.PositiveIntegerField(default=3, help_text="Watch the panel's status of sent orders this long")
+    # The owner's words for reading providers' answers, added to reading.answers.DEFAULT_WORDS.
+    answer_done_words = models.TextField(blank=True)
+    answer_refused_words = models.TextField(blank=True)
+    answer_working_words = models.TextField(blank=True)
     include_panel_ids = models.BooleanField(default=False, help_text="Add the panel order id beside each external id")
     max_age_hours = models.PositiveIntegerField(default=24, help_text="Give up delivering a message after this long")
     refill_guarantee = models.BooleanField(
@@ -137,6 +147,24 @@ class ForwardRequest(WorkspaceOwned):
         return f"{self.panel.url.rstrip('/')}/admin/tickets/view/{self.source_ref}"
 
 
+class Progress(models.TextChoices):
+    """What happened after an order was sent (RequestOrder.progress); "" while nothing has."""
+
+    NONE = "", "Sent"
+    ANSWERED = "answered", "Answered"
+    CONFIRMED = "confirmed", "Confirmed by panel"
+    FOLLOW_UP = "follow_up", "Follow-up sent"
+    ESCALATED = "escalated", "Escalated"
+    NO_ANSWER = "no_answer", "No answer"
+
+
+class AnswerKind(models.TextChoices):
+    DONE = "done", "Done"
+    REFUSED = "refused", "Refused"
+    WORKING = "working", "Working"
+    OTHER = "other", "Other"
+
+
 class Outcome(models.TextChoices):
     """Why an order is where it is, as a code: what ticket replies, filters, the CSV, the API and the
     charts read. The sentence beside it (RequestOrder.reason) is for people and may be reworded."""
@@ -164,6 +192,15 @@ class Outcome(models.TextChoices):
     SENT = "sent", "Sent"
     DELIVERY_FAILED = "delivery_failed", "Delivery failed"
     INTERNAL_ERROR = "internal_error", "Internal error"
+    # After the message (Progress): what the provider answered, what the panel shows, our follow-ups.
+    ANSWERED_DONE = "answered_done", "Provider says done"
+    ANSWERED_REFUSED = "answered_refused", "Provider refused"
+    ANSWERED_WORKING = "answered_working", "Provider is working on it"
+    ANSWERED_OTHER = "answered_other", "Provider answered"
+    CONFIRMED = "confirmed", "Confirmed by the panel"
+    FOLLOW_UP_SENT = "follow_up_sent", "Reminder sent to the provider"
+    ESCALATED = "escalated", "Escalated to the backup destination"
+    NO_ANSWER = "no_answer", "No answer from the provider"
 
 
 class RequestOrder(models.Model):
@@ -200,6 +237,20 @@ class RequestOrder(models.Model):
     message = models.ForeignKey("Message", models.SET_NULL, null=True, blank=True, related_name="orders")
     sent_at = models.DateTimeField(null=True, blank=True)
     updated = models.DateTimeField(default=timezone.now)
+    # After the message (issue "close the loop"): the provider's answer (masked), what the panel
+    # shows, our reminder and escalation. `progress` says where the order stands now.
+    progress = models.CharField(max_length=12, choices=Progress.choices, default=Progress.NONE, blank=True)
+    answer_kind = models.CharField(max_length=10, choices=AnswerKind.choices, blank=True)
+    answer_text = models.CharField(max_length=500, blank=True)  # masked: no provider domain, ever
+    answered_at = models.DateTimeField(null=True, blank=True)
+    watched_status = models.CharField(max_length=40, blank=True)  # the panel's status at the last watch
+    watched_remains = models.CharField(max_length=20, blank=True)
+    watched_at = models.DateTimeField(null=True, blank=True)
+    watch_count = models.PositiveSmallIntegerField(default=0)
+    next_watch_at = models.DateTimeField(null=True, blank=True)  # None: not (or no longer) watched
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    follow_up_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -208,6 +259,8 @@ class RequestOrder(models.Model):
             models.Index(fields=["workspace", "external_id"], name="ro_external"),
             models.Index(fields=["request", "state"], name="ro_request_state"),
             models.Index(fields=["workspace", "outcome"], name="ro_outcome"),
+            models.Index(fields=["workspace", "progress"], name="ro_progress"),
+            models.Index(fields=["next_watch_at"], name="ro_next_watch"),
         ]
 
     def __str__(self) -> str:
@@ -235,6 +288,11 @@ class Message(WorkspaceOwned):
     last_error = models.CharField(max_length=500, blank=True)
     remote_id = models.CharField(max_length=100, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # A reminder or an escalation re-asks for orders that belong to earlier messages: `covers`.
+    REQUEST, REMINDER, ESCALATION = "request", "reminder", "escalation"
+    KINDS = [(REQUEST, "Request"), (REMINDER, "Reminder"), (ESCALATION, "Escalation")]
+    kind = models.CharField(max_length=12, choices=KINDS, default=REQUEST)
+    covers = models.ManyToManyField("RequestOrder", related_name="reminders", blank=True)
 
     class Meta:
         ordering = ["-created"]

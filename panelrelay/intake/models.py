@@ -14,6 +14,8 @@ DEFAULT_REPLIES = {
     "already": "A {command} for order(s) {ids} was already requested recently; please wait for it.",
     "not_eligible": "Order(s) {ids} cannot get a {command} right now: {reason}.",
     "not_yours": "Order(s) {ids} are not on your account, so we cannot request a {command} for them.",
+    "outcome_done": "The provider confirmed your {command} for order(s) {ids}.",
+    "outcome_refused": "The provider says a {command} is not possible for order(s) {ids}: {reason}",
 }
 
 
@@ -26,6 +28,9 @@ class TicketSettings(models.Model):
     reply_already = models.TextField(default=DEFAULT_REPLIES["already"])
     reply_not_eligible = models.TextField(default=DEFAULT_REPLIES["not_eligible"])
     reply_not_yours = models.TextField(default=DEFAULT_REPLIES["not_yours"])
+    # The second reply, once the provider's outcome is known (done / refused), without naming it.
+    reply_outcome_done = models.TextField(default=DEFAULT_REPLIES["outcome_done"])
+    reply_outcome_refused = models.TextField(default=DEFAULT_REPLIES["outcome_refused"])
 
     def __str__(self) -> str:
         return f"ticket settings of {self.workspace}"

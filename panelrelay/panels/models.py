@@ -79,6 +79,8 @@ class Provider(WorkspaceOwned):
     first_seen = models.DateTimeField(default=timezone.now)
     last_seen = models.DateTimeField(default=timezone.now)
     orders_seen = models.PositiveIntegerField(default=0)  # distinct panel orders, see SeenOrder
+    # This provider's own reminder delay (hours); None: the workspace's (ForwardingSettings.follow_up_hours).
+    follow_up_hours = models.PositiveIntegerField(null=True, blank=True)
     # The panels whose orders used this provider. Empty for a provider the owner added by hand.
     panels = models.ManyToManyField(Panel, related_name="providers", blank=True)
 

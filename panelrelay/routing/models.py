@@ -18,6 +18,10 @@ class ProviderRoute(WorkspaceOwned):
         "transports.Destination", models.SET_NULL, null=True, blank=True, related_name="provider_routes"
     )
     enabled = models.BooleanField(default=True)
+    # Where an unanswered request goes after the reminder (ForwardingSettings.escalate_hours); off when None.
+    backup_destination = models.ForeignKey(
+        "transports.Destination", models.SET_NULL, null=True, blank=True, related_name="backup_routes"
+    )
 
     def __str__(self) -> str:
         return f"{self.provider} → {self.destination or '—'}"
