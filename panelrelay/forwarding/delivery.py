@@ -18,9 +18,11 @@ from django.utils import timezone
 
 from panelrelay.core import faults
 from panelrelay.core.logscrub import scrub
-from panelrelay.forwarding.engine import finish_requests
+from panelrelay.forwarding.after import first_watch
 from panelrelay.forwarding.models import Attempt, ForwardingSettings, Message, Outcome, RequestOrder
+from panelrelay.forwarding.progress import finish_requests
 from panelrelay.transports.base import TransportError
+from panelrelay.transports.services import deliver, find_sent
 from panelrelay.worker.queue import backoff
 from panelrelay.worker.registry import Retry
 
@@ -58,8 +60,6 @@ def deliver_message(message: Message, still_ours: Callable[[], bool] | None = No
 
 
 def _send(message: Message, destination, interrupted_at: datetime | None) -> None:
-    from panelrelay.transports.services import deliver, find_sent
-
     text, note = message.text, ""
     if interrupted_at is not None:
         try:
@@ -114,8 +114,10 @@ def _sent(message: Message, remote_id: str, note: str = "") -> None:
         Message.objects.filter(pk=message.pk).update(
             state=Message.SENT, sent_at=now, remote_id=remote_id[:100], attempts=message.attempts + 1, last_error=""
         )
-        message.orders.update(state=RequestOrder.SENT, outcome=Outcome.SENT, sent_at=now, reason=reason[:300],
-                              updated=now)  # fmt: skip
+        # A reminder or an escalation re-asks for orders that were sent before: they stay as they are.
+        if message.kind == Message.REQUEST:
+            message.orders.update(state=RequestOrder.SENT, outcome=Outcome.SENT, sent_at=now, reason=reason[:300],
+                                  updated=now, next_watch_at=first_watch(now))  # fmt: skip
     finish_requests(list(message.orders.values_list("request_id", flat=True).distinct()))
 
 
