@@ -9,6 +9,7 @@ undo each other: a confirmed order stays confirmed whatever arrives later.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +28,18 @@ MAY_REPLACE: dict[str, tuple[str, ...]] = {
     Progress.ESCALATED: (Progress.FOLLOW_UP,),
     Progress.NO_ANSWER: (Progress.FOLLOW_UP, Progress.ESCALATED),
 }
+
+
+# Apps above forwarding that act when a provider's outcome becomes known (intake: the second
+# ticket reply) join here from their AppConfig.ready(); forwarding imports none of them.
+OUTCOME_RECEIVERS: list[Callable[[list[int]], None]] = []
+
+
+def outcome_known(order_ids: list[int]) -> None:
+    """Orders whose outcome is now known (answered done or refused, or confirmed by the panel)."""
+    if order_ids:
+        for receiver in list(OUTCOME_RECEIVERS):
+            receiver(order_ids)
 
 
 def set_progress(orders: QuerySet[RequestOrder], progress: str, outcome: str, reason: str, **fields: Any) -> int:
