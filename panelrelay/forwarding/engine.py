@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -29,15 +28,15 @@ from panelrelay.forwarding.models import (
     Outcome,
     RequestOrder,
 )
+from panelrelay.forwarding.progress import finish_requests
 from panelrelay.panels.adapters.base import MANUAL, PanelError
+from panelrelay.panels.services import ResolvedOrder, resolve_orders
 from panelrelay.reading.guarantee import refill_allowed, refill_period
 from panelrelay.routing.resolve import Router
+from panelrelay.transports.models import Destination
+from panelrelay.transports.services import max_length
 from panelrelay.worker.queue import backoff, enqueue
 from panelrelay.worker.registry import Retry, stop_requested
-
-if TYPE_CHECKING:
-    from panelrelay.panels.services import ResolvedOrder
-    from panelrelay.transports.models import Destination
 
 log = logging.getLogger("panelrelay.forwarding")
 CHUNK = 100
@@ -78,8 +77,6 @@ class Decider:
         self.router = Router(request.workspace)
 
     def lookup_chunk(self, panel, chunk: list[tuple[int, str]]) -> None:
-        from panelrelay.panels.services import resolve_orders
-
         ids = [oid for _, oid in chunk]
         try:
             found = resolve_orders(panel, ids)
@@ -264,8 +261,6 @@ def _assemble(scope) -> list[Message]:
 
 
 def _write_messages(destination: Destination, slug: str, orders: list[RequestOrder]) -> list[Message]:
-    from panelrelay.transports.services import max_length
-
     workspace = destination.workspace
     command = Command.objects.filter(workspace=workspace, slug=slug).first()
     word = command.word if command else slug.upper()
@@ -332,15 +327,3 @@ def _template(destination: Destination, command: Command | None) -> str:
         if best is None or score > best[0]:
             best = (score, tpl.text)
     return best[1] if best else text.DEFAULT_TEMPLATE
-
-
-def finish_requests(request_ids: list[int]) -> None:
-    """Stamp `finished` on requests whose every order is final."""
-    open_ids = set(
-        RequestOrder.objects.filter(request_id__in=request_ids)
-        .exclude(state__in=RequestOrder.FINAL)
-        .values_list("request_id", flat=True)
-    )
-    done = [rid for rid in request_ids if rid not in open_ids]
-    if done:
-        ForwardRequest.objects.filter(id__in=done, finished__isnull=True).update(finished=timezone.now())

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from panelrelay.core.logscrub import scrub
 from panelrelay.forwarding.delivery import deliver_message
-from panelrelay.forwarding.engine import assemble_batch, finish_requests, process_request
+from panelrelay.forwarding.engine import assemble_batch, process_request
 from panelrelay.forwarding.models import ForwardRequest, Message, Outcome, RequestOrder
+from panelrelay.forwarding.progress import finish_requests
 from panelrelay.worker.models import Job
 from panelrelay.worker.queue import renew
 from panelrelay.worker.registry import Retry, handler
