@@ -5,3 +5,10 @@ class ForwardingConfig(AppConfig):
     name = "panelrelay.forwarding"
     label = "forwarding"
     verbose_name = "Forwarding: requests, messages, delivery"
+
+    def ready(self) -> None:
+        from panelrelay.forwarding import answers
+        from panelrelay.transports import incoming
+
+        # After the team bot (10) and start links (50): a provider's chat is never a private staff chat.
+        incoming.subscribe("forwarding.provider_answers", answers.receiver, priority=60)
