@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from panelrelay.core import csvsafe, params
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.forwarding.forms import ForwardForm
-from panelrelay.forwarding.models import Command, ForwardRequest, Outcome, RequestOrder
+from panelrelay.forwarding.models import Command, ForwardRequest, Outcome, Progress, RequestOrder
 from panelrelay.forwarding.submit import SubmitError, create_request
 from panelrelay.panels.models import Panel, Provider
 
@@ -25,6 +25,15 @@ STATE_TABS = [
     ("retrying", "Retrying"),
     ("failed", "Failed"),
     ("skipped", "Skipped"),
+]
+# After sending: what the provider and the panel said (RequestOrder.progress); "awaiting" is "".
+PROGRESS_TABS = [
+    ("awaiting", "Awaiting answer"),
+    (Progress.ANSWERED, "Answered"),
+    (Progress.CONFIRMED, "Confirmed"),
+    (Progress.FOLLOW_UP, "Follow-up sent"),
+    (Progress.ESCALATED, "Escalated"),
+    (Progress.NO_ANSWER, "No answer"),
 ]
 ROWS_PER_PAGE = 200
 
@@ -99,11 +108,24 @@ def _counts(fwd: ForwardRequest) -> dict[str, int]:
     return counts
 
 
+def _progress_filter(value: str) -> Q:
+    return Q(state=RequestOrder.SENT, progress="") if value == "awaiting" else Q(progress=value)
+
+
+def _progress_counts(fwd: ForwardRequest) -> list[tuple[str, str, int]]:
+    rows = fwd.orders.filter(state=RequestOrder.SENT).values("progress").annotate(n=Count("id"))
+    found = {row["progress"] or "awaiting": row["n"] for row in rows}
+    return [(key, label, found.get(key, 0)) for key, label in PROGRESS_TABS]
+
+
 def _request_context(request: HttpRequest, fwd: ForwardRequest) -> dict:
     state = params.text(request.GET, "state")
+    progress = params.text(request.GET, "progress")
     orders = fwd.orders.select_related("message").order_by("id")
     if state:
         orders = orders.filter(state=state)
+    if progress:
+        orders = orders.filter(_progress_filter(progress))
     page = Paginator(orders, ROWS_PER_PAGE).get_page(request.GET.get("page"))
     counts = _counts(fwd)
     return {
@@ -111,6 +133,8 @@ def _request_context(request: HttpRequest, fwd: ForwardRequest) -> dict:
         "page": page,
         "counts": counts,
         "state": state,
+        "progress": progress,
+        "progress_tabs": _progress_counts(fwd) if counts.get(RequestOrder.SENT) else [],
         "tabs": [(key, label, counts["all"] if not key else counts.get(key, 0)) for key, label in STATE_TABS],
         "done": counts["final"] >= fwd.total,
         "percent": int(100 * counts["final"] / fwd.total) if fwd.total else 100,
@@ -163,6 +187,8 @@ def _filtered_orders(request: HttpRequest):
         qs = qs.filter(state=state)
     if outcome := params.text(g, "outcome"):
         qs = qs.filter(outcome=outcome)
+    if progress := params.text(g, "progress"):
+        qs = qs.filter(_progress_filter(progress))
     if source := params.text(g, "source"):
         qs = qs.filter(request__source=source)
     if day := params.day(g, "date"):
@@ -188,6 +214,7 @@ def activity(request: HttpRequest) -> HttpResponse:
         "sources": ForwardRequest.SOURCES,
         "states": RequestOrder.STATES,
         "outcomes": Outcome.choices,
+        "progresses": PROGRESS_TABS,
         "query": request.GET.urlencode(),
         "matches": orders.count() if request.GET.get("q") else None,
     }
@@ -204,12 +231,17 @@ def _attach_external_ids(requests) -> None:
         r.external_ids = "\n".join(by_request[r.id])
 
 
+def _when(moment) -> str:
+    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
+
+
 @require_member()
 def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     """Every order matching the Activity filters, one row each. Aliases only, never a domain."""
     orders = _filtered_orders(request).order_by("-request__created", "id")
     header = ["requested", "panel", "command", "source", "panel_order_id", "external_id", "provider", "service_id",
-              "service", "status", "destination", "state", "outcome", "reason", "sent_at"]  # fmt: skip
+              "service", "status", "destination", "state", "outcome", "reason", "sent_at", "progress", "answer",
+              "answer_text", "answered_at", "panel_status_now", "confirmed_at"]  # fmt: skip
 
     def rows():
         yield header
@@ -219,7 +251,8 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
                 o.request.command_label, o.request.get_source_display(), o.panel_order_id, o.external_id,
                 o.provider_alias or ("(manual)" if o.manual else ""), o.service_id, o.service_name, o.status_label,
                 o.destination_label, o.state, o.outcome, o.reason,
-                timezone.localtime(o.sent_at).isoformat(timespec="seconds") if o.sent_at else "",
+                _when(o.sent_at), o.progress, o.answer_kind, o.answer_text, _when(o.answered_at), o.watched_status,
+                _when(o.confirmed_at),
             ]  # fmt: skip
 
     stamp = timezone.now().strftime("%Y%m%d-%H%M")

@@ -44,6 +44,12 @@ def toggle(url: str, on: bool, *id_parts: object, label: str = "", disabled: boo
 PILL_CLASSES = {
     "ok": "pill-ok",
     "sent": "pill-ok",
+    "answered": "pill-info",
+    "confirmed": "pill-ok",
+    "follow_up": "pill-warn",
+    "escalated": "pill-warn",
+    "no_answer": "pill-bad",
+    "refused": "pill-bad",
     "delivered": "pill-ok",
     "done": "pill-ok",
     "working": "pill-ok",

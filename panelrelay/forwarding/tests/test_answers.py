@@ -168,3 +168,34 @@ def test_waha_short_and_full_message_ids_both_find_our_message() -> None:
     assert answers.short_id("true_120363@g.us_3EB0ABCD") == "3EB0ABCD"
     assert answers.short_id("false_120363@g.us_3EB0ABCD_447700900555@c.us") == "3EB0ABCD"
     assert answers.short_id("3EB0ABCD") == "3EB0ABCD" and answers.short_id("1234") == "1234"
+
+
+def test_the_request_page_and_activity_show_what_came_after_sending(wired, fake_telegram, client) -> None:
+    from panelrelay.accounts.models import Membership
+    from panelrelay.core.testing import make_user
+
+    ws, panel, tg, _ = wired
+    owner = make_user("owner@example.org")
+    Membership.objects.create(user=owner, workspace=ws, role=Membership.OWNER)
+    client.force_login(owner)
+    forward(ws, panel, ["70001", "70002", "70003"])
+    message = Message.objects.get(destination=tg)
+    RequestOrder.objects.filter(panel_order_id="70003").update(progress=Progress.CONFIRMED, confirmed_at=message.sent_at,
+                                                               watched_status="Canceled")  # fmt: skip
+    fake_telegram.user_sends(STAFF, f"refilled {PROVIDER}", chat_id=TG_GROUP, reply_to=int(message.remote_id),
+                             token=TOKEN)  # fmt: skip
+    poll(tg.connection)
+    fwd = RequestOrder.objects.first().request
+    page = client.get(f"/requests/{fwd.code}/").content.decode()
+    assert "After sending:" in page and "Answered" in page and "refilled Canary_P" in page
+    assert PROVIDER not in page
+    answered = client.get(f"/requests/{fwd.code}/?progress=answered").content.decode()
+    assert 'data-order="70001"' in answered and 'data-order="70003"' not in answered
+    confirmed = client.get(f"/requests/{fwd.code}/?progress=confirmed").content.decode()
+    assert 'data-order="70003"' in confirmed and 'data-order="70001"' not in confirmed
+    assert str(fwd.code) in client.get("/activity/?progress=confirmed").content.decode()
+    assert "No requests match" in client.get("/activity/?progress=no_answer").content.decode()
+    csv = b"".join(client.get("/activity/export.csv?progress=answered").streaming_content).decode()
+    header, *rows = csv.strip().splitlines()
+    assert header.endswith(",progress,answer,answer_text,answered_at,panel_status_now,confirmed_at")
+    assert len(rows) == 2 and all(",answered,done,refilled Canary_P," in row for row in rows)
