@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from panelrelay.accounts.middleware import MemberRequest
 from panelrelay.core import params
+from panelrelay.core.actor import acting_as
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.core.toggles import save_toggle
 from panelrelay.panels import providers as registry
@@ -28,7 +29,6 @@ from panelrelay.panels.adapters.base import PanelError
 from panelrelay.panels.forms import ProviderForm
 from panelrelay.panels.models import Panel, Provider
 from panelrelay.reading.orderids import is_order_id
-from panelrelay.vault import backup
 
 log = logging.getLogger("panelrelay.panels")
 FILTERS = {"all": Q(), "on": Q(enabled=True), "off": Q(enabled=False)}
@@ -39,17 +39,14 @@ def providers(request: MemberRequest) -> HttpResponse:
     show = request.GET.get("show", "all") if request.GET.get("show") in FILTERS else "all"
     q = params.text(request.GET, "q")
     everyone = scoped(request, Provider)
-    shown = everyone.filter(FILTERS[show]).prefetch_related("panels").order_by("alias")
+    # `route` is routing's one-to-one onto Provider, followed back by the ORM: panels (below
+    # routing) shows each provider's route without importing anything of routing.
+    shown = everyone.filter(FILTERS[show]).prefetch_related("panels").select_related("route__destination")
+    shown = shown.order_by("alias")
     if q:
         shown = shown.filter(alias__icontains=q)
     rows = list(shown[:1000])
     services_of = registry.group_services(rows)
-    from panelrelay.routing.models import ProviderRoute  # routing builds on panels, not the reverse
-
-    routes = ProviderRoute.objects.filter(provider__in=rows, destination__isnull=False).select_related("destination")
-    route_of = {r.provider_id: r for r in routes}
-    for p in rows:
-        p.route = route_of.get(p.pk)
     ctx = {
         "rows": [(p, services_of.get(p.pk, [])) for p in rows],
         "counts": {key: everyone.filter(cond).count() for key, cond in FILTERS.items()},
@@ -70,7 +67,7 @@ def alias(request: MemberRequest, code: UUID) -> HttpResponse:
         return render(request, "panels/_alias.html", {"p": provider, "editing": editing})
     error, typed = "", params.text(request.POST, "alias")
     try:
-        with backup.acting_as(request.user):
+        with acting_as(request.user):
             registry.rename(provider, typed)
     except registry.AliasError as exc:
         error = str(exc)
@@ -96,7 +93,7 @@ def add_provider(request: MemberRequest) -> HttpResponse:
         messages.error(request, "Type the provider's domain, like provider-panel.com.")
         return redirect("panels:providers")
     try:
-        with backup.acting_as(request.user):
+        with acting_as(request.user):
             provider, created = registry.add_by_domain(
                 request.workspace, form.cleaned_data["domain"], form.cleaned_data["alias"]
             )
@@ -119,7 +116,7 @@ def sync_all(request: MemberRequest) -> HttpResponse:
         messages.error(request, "Add and enable a panel first: providers are learnt from its orders.")
     for panel in enabled:
         try:
-            with backup.acting_as(request.user):
+            with acting_as(request.user):
                 result = services.sync_providers(panel)
             messages.success(request, f"{panel.name}: {result.message}")
         except PanelError as exc:

@@ -29,6 +29,7 @@ from panelrelay.panels.privacy import (
     normalize_domain,
     refuse_addresses,
 )
+from panelrelay.panels.signals import panel_changed, provider_changed
 
 log = logging.getLogger("panelrelay.panels")
 
@@ -135,9 +136,7 @@ def _linked(panel: Panel, providers: set[Provider], created: list[Provider]) -> 
     links = [through(panel_id=panel.pk, provider_id=pk) for pk in ids - known]
     through.objects.bulk_create(links, ignore_conflicts=True)
     if links or created:
-        from panelrelay.vault import backup
-
-        backup.snapshot_panel(panel, "providers_changed")
+        panel_changed.send(Panel, panel=panel, event="providers_changed")
         log.info("panel %s: %d new provider(s), %d new link(s)", panel.code, len(created), len(links))
 
 
@@ -231,9 +230,7 @@ def rename(provider: Provider, alias: str) -> Provider:
             provider.save(update_fields=["alias"])
     except IntegrityError:  # taken between the check and the save
         raise AliasError(f"“{name}” is already the alias of another provider. Pick another name.") from None
-    from panelrelay.vault import backup
-
-    backup.snapshot_provider(provider, "alias_renamed")
+    provider_changed.send(Provider, provider=provider, event="alias_renamed")
     return provider
 
 
@@ -250,9 +247,7 @@ def add_by_domain(workspace: Workspace, raw_domain: str, alias: str = "") -> tup
     name = clean_alias(workspace.pk, alias) if alias.strip() else None
     provider, created = _create(workspace.pk, digest, domain, name)
     if created:
-        from panelrelay.vault import backup
-
-        backup.snapshot_provider(provider, "provider_added")
+        provider_changed.send(Provider, provider=provider, event="provider_added")
     return provider, created
 
 

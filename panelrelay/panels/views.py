@@ -14,13 +14,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from panelrelay.accounts.middleware import MemberRequest
+from panelrelay.core.actor import acting_as
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.core.toggles import save_toggle
 from panelrelay.panels import services
 from panelrelay.panels.adapters.base import PanelError
 from panelrelay.panels.forms import PanelForm
 from panelrelay.panels.models import Panel, Provider
-from panelrelay.vault import backup
+from panelrelay.panels.signals import panel_changed
 
 log = logging.getLogger("panelrelay.panels")
 
@@ -54,9 +55,9 @@ def _save_panel(form: PanelForm, panel: Panel) -> Panel:
 def add_panel(request: MemberRequest) -> HttpResponse:
     form = PanelForm(request.POST or None, workspace=request.workspace)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic(), backup.acting_as(request.user):
+        with transaction.atomic(), acting_as(request.user):
             panel = _save_panel(form, Panel(workspace=request.workspace))
-            backup.snapshot_panel(panel, "panel_added")
+            panel_changed.send(Panel, panel=panel, event="panel_added")  # the vault records it
         messages.success(request, f"Panel “{panel.name}” added. Press Test connection to check it.")
         return redirect("panels:panels")
     return render(request, "panels/panel_form.html", {"form": form, "panel": None, **_retention()})
@@ -69,9 +70,9 @@ def edit_panel(request: MemberRequest, code: UUID) -> HttpResponse:
                "tickets_enabled": panel.tickets_enabled, "tickets_interval": panel.tickets_interval}  # fmt: skip
     form = PanelForm(request.POST or None, initial=initial, workspace=request.workspace, panel=panel)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic(), backup.acting_as(request.user):
+        with transaction.atomic(), acting_as(request.user):
             _save_panel(form, panel)
-            backup.snapshot_panel(panel, "panel_edited")
+            panel_changed.send(Panel, panel=panel, event="panel_edited")  # the vault records it
         messages.success(request, f"Panel “{panel.name}” saved.")
         return redirect("panels:panels")
     return render(request, "panels/panel_form.html", {"form": form, "panel": panel, **_retention()})
@@ -90,7 +91,7 @@ def delete_panel(request: MemberRequest, code: UUID) -> HttpResponse:
     orphans = _only_here(panel)
     # The form sends confirm=yes; a bare POST only shows what would be deleted.
     if request.method == "POST" and request.POST.get("confirm") == "yes":
-        with transaction.atomic(), backup.acting_as(request.user):
+        with transaction.atomic(), acting_as(request.user):
             panel.delete()  # the vault's pre_delete receiver snapshots it with its providers first
             Provider.objects.filter(pk__in=orphans).delete()
         messages.success(request, f"Panel “{panel.name}” deleted, with {len(orphans)} provider(s) only it used.")

@@ -8,7 +8,7 @@ class VaultConfig(AppConfig):
 
     def ready(self) -> None:
         from panelrelay.core import keyrotation
-        from panelrelay.vault import signals  # noqa: F401  (connects the delete receivers)
+        from panelrelay.vault import signals  # noqa: F401  (connects the change and delete receivers)
         from panelrelay.vault.models import BackupRecord
         from panelrelay.vault.reveal import rotated_payload
 

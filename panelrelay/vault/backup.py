@@ -8,36 +8,14 @@ decrypts a domain; the payload around them is encrypted once more as a whole.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
 from django.db import transaction
 
 from panelrelay.accounts.models import Workspace
-from panelrelay.core import crypto
+from panelrelay.core import actor, crypto
 from panelrelay.panels.models import Panel, Provider
 from panelrelay.vault.models import BackupDomain, BackupRecord
-
-SYSTEM = "system"
-_actor: ContextVar[str] = ContextVar("vault_actor", default=SYSTEM)
-
-
-@contextmanager
-def acting_as(user: Any) -> Iterator[None]:
-    """Records written inside (also by delete signals) name this user as the one who acted."""
-    token = _actor.set(actor_label(user))
-    try:
-        yield
-    finally:
-        _actor.reset(token)
-
-
-def actor_label(user: Any) -> str:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return SYSTEM
-    return user.email or user.get_username()
 
 
 def _provider_item(provider: Provider) -> dict[str, Any]:
@@ -67,7 +45,7 @@ def snapshot(
             workspace_name=workspace.name[:100],
             panel_code=panel.code if panel else None,
             panel_name=panel.name[:100] if panel else "",
-            actor=_actor.get()[:254],
+            actor=actor.current()[:254],  # who acted: core.actor.acting_as() around the change
             payload_enc=crypto.encrypt(json.dumps(payload)),
         )
         digests = {p.domain_hmac for p in providers}

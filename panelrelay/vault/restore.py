@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 
 from panelrelay.accounts.models import Workspace
+from panelrelay.core import actor
 from panelrelay.panels.models import Panel, Provider
 from panelrelay.panels.providers import next_alias
 from panelrelay.vault import backup, reveal
@@ -95,7 +96,7 @@ def restore_aliases(record: BackupRecord, user: Any) -> RestoreResult:
         raise RestoreError("This record holds no providers to restore.")
     result = RestoreResult(workspace)
     panel = _target_panel(workspace, data.get("panel"))
-    with transaction.atomic(), backup.acting_as(user):
+    with transaction.atomic(), actor.acting_as(user):
         result.providers = [_restore_one(workspace, item, result) for item in items]
         if panel is not None:
             panel.providers.add(*result.providers)

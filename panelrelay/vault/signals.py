@@ -1,4 +1,9 @@
-"""Deletions are backed up however they happen: a view, a cascade from the workspace, the shell."""
+"""The vault's receivers: every change to a panel or its providers is backed up, however it happens.
+
+Changes come from panels' own signals (`panels.signals`: added, edited, providers synced, alias
+renamed); deletions from Django's `pre_delete`, so a view, a cascade from the workspace or the
+shell are all covered. `VaultConfig.ready()` imports this module, which connects them.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
 from panelrelay.accounts.models import Workspace
-from panelrelay.panels.models import Panel
+from panelrelay.panels.models import Panel, Provider
+from panelrelay.panels.signals import panel_changed, provider_changed
 from panelrelay.vault import backup
 
 
@@ -22,3 +28,13 @@ def panel_deleted(sender: type[Panel], instance: Panel, **kwargs: Any) -> None:
 def workspace_deleted(sender: type[Workspace], instance: Workspace, **kwargs: Any) -> None:
     # Its panels each write their own record through the cascade; this one keeps the rest.
     backup.snapshot_unlinked(instance, "workspace_deleted")
+
+
+@receiver(panel_changed, dispatch_uid="vault-panel-changed")
+def panel_saved(sender: type[Panel], panel: Panel, event: str, **kwargs: Any) -> None:
+    backup.snapshot_panel(panel, event)
+
+
+@receiver(provider_changed, dispatch_uid="vault-provider-changed")
+def provider_saved(sender: type[Provider], provider: Provider, event: str, **kwargs: Any) -> None:
+    backup.snapshot_provider(provider, event)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 from panelrelay.core import crypto
+from panelrelay.demo import scenario
 from panelrelay.panels.models import Provider
 from panelrelay.panels.tests.helpers import PanelTestCase
+from panelrelay.routing.models import ProviderRoute
 from panelrelay.vault.models import BackupRecord
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -35,6 +37,23 @@ class ProvidersPageTestCase(PanelTestCase):
         for domain in DOMAINS:
             self.assertNotContains(r, domain.split(".")[0])
         self.assertEqual(sum(Provider.objects.values_list("orders_seen", flat=True)), 17)
+
+    def test_each_provider_shows_its_route_read_back_through_routings_relation(self) -> None:
+        self.login(self.alice)
+        self.sync()
+        first, second = Provider.objects.order_by("alias")
+        group = scenario.destination(scenario.telegram(self.workspace, self.fake.url), "Alpha grp", "tg_group", "-1001")
+        scenario.route(first, group)
+        ProviderRoute.objects.filter(provider=first).update(enabled=False)
+        ProviderRoute.objects.create(workspace=self.workspace, provider=second, destination=None)  # no destination yet
+        r = self.client.get("/providers/")
+        rows = re.findall(r"<tr\b.*?</tr>", r.content.decode(), flags=re.S)
+        first_row = next(row for row in rows if first.alias in row)
+        second_row = next(row for row in rows if second.alias in row)
+        self.assertIn("Alpha grp", first_row)
+        self.assertIn("(off)", first_row)
+        self.assertIn("Set in Routing", second_row)
+        self.assertNotIn("None", second_row)
 
     def test_sync_over_htmx_reloads_the_page(self) -> None:
         self.login(self.alice)
