@@ -219,3 +219,31 @@ def test_a_telegram_update_posted_twice_to_the_webhook_is_received_once(client, 
         assert answer.status_code == 200
     [item] = got
     assert (item.message_id, item.reply_to, item.text) == (f"{GROUP}:77", "76", "ok ✅")
+
+
+@pytest.mark.django_db
+def test_a_reaction_on_our_telegram_message_is_incoming_and_connections_says_what_the_bot_reads(got, client) -> None:
+    from panelrelay.accounts.models import Membership
+    from panelrelay.core.testing import make_user
+    from panelrelay.transports.integrations.telegram.updates import handle
+    from panelrelay.transports.services import refresh_status
+    from panelrelay.transports.tests.helpers import GROUP, telegram_fake
+
+    with telegram_fake() as fake:
+        ws = Workspace.objects.create(name="react")
+        bot = connection(ws, "telegram", fake)
+        refresh_status(bot)  # getMe: can_read_all_group_messages is false for a new bot
+        event = {"chat": {"id": GROUP, "type": "supergroup"}, "message_id": 12, "user": {"id": 9, "first_name": "P"},
+                 "date": 1_790_000_000, "old_reaction": [], "new_reaction": [{"type": "emoji", "emoji": "👍"}]}  # fmt: skip
+        handle(bot, {"update_id": 1, "message_reaction": event})
+        handle(bot, {"update_id": 2, "message_reaction": {**event, "new_reaction": []}})  # taken back: nothing
+    [item] = got
+    assert (item.text, item.reply_to, item.chat_id) == ("👍", "12", str(GROUP))
+    owner = make_user("react-owner@example.org")
+    Membership.objects.create(user=owner, workspace=ws, role=Membership.OWNER)
+    client.force_login(owner)
+    assert (
+        "Reads replies to its messages only (privacy mode on)" in client.get("/settings/connections/").content.decode()
+    )
+    Connection.objects.filter(pk=bot.pk).update(config={**bot.config, "reads_all": True})
+    assert "Reads every message in its groups" in client.get("/settings/connections/").content.decode()

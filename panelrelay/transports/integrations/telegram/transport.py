@@ -17,6 +17,10 @@ API_URL = "https://api.telegram.org"
 GONE_400 = ("chat not found", "chat_id is empty", "peer_id_invalid", "group chat was deactivated")
 
 
+# message_reaction reaches a bot only where it is an administrator (Bot API: Update.message_reaction).
+ALLOWED_UPDATES = ["message", "my_chat_member", "message_reaction"]
+
+
 class TelegramTransport(Transport):
     kind = "telegram"
     label = "Telegram bot"
@@ -61,7 +65,10 @@ class TelegramTransport(Transport):
             return Status("broken", str(exc))
         if not isinstance(me, dict) or not me.get("username"):
             return Status("broken", "Telegram answered getMe without a bot username")
-        details = {"username": me["username"], "bot_id": me.get("id")}
+        # Privacy mode (on by default) lets a bot read only replies to it, commands and mentions in
+        # groups; getMe says which (Telegram Bot API: User.can_read_all_group_messages).
+        details = {"username": me["username"], "bot_id": me.get("id"),
+                   "reads_all": bool(me.get("can_read_all_group_messages"))}  # fmt: skip
         if self.connection.webhook_url:
             from panelrelay.transports.integrations.telegram.webhook import describe
 
@@ -70,12 +77,12 @@ class TelegramTransport(Transport):
         return Status("working", f"@{me['username']}", details)
 
     def get_updates(self, offset: int, timeout: int = 0) -> list[dict[str, Any]]:
-        params = {"offset": offset, "timeout": timeout, "allowed_updates": ["message", "my_chat_member"]}
+        params = {"offset": offset, "timeout": timeout, "allowed_updates": ALLOWED_UPDATES}
         updates = self.api("getUpdates", params, timeout=CHECK_TIMEOUT + timeout)
         return [u for u in updates or [] if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
 
     def set_webhook(self, url: str, secret: str) -> None:
-        params = {"url": url, "secret_token": secret, "allowed_updates": ["message", "my_chat_member"]}
+        params = {"url": url, "secret_token": secret, "allowed_updates": ALLOWED_UPDATES}
         self.api("setWebhook", params, timeout=CHECK_TIMEOUT)
 
     def delete_webhook(self) -> None:

@@ -53,6 +53,10 @@ def handle(connection: Connection, update: dict[str, Any]) -> None:
         _membership(connection, update["my_chat_member"])
     elif isinstance(update.get("message"), dict):
         _message(connection, update["message"])
+    elif isinstance(update.get("message_reaction"), dict):
+        found = reaction_of(connection, update["message_reaction"])
+        if found is not None:
+            receive(found)
 
 
 def _membership(connection: Connection, event: dict[str, Any]) -> None:
@@ -116,6 +120,29 @@ def incoming_of(connection: Connection, message: dict[str, Any]) -> Incoming | N
         reply_to=str(reply.get("message_id") or ""),
         at=datetime.fromtimestamp(date, UTC) if isinstance(date, int) else timezone.now(),
         raw=message,
+    )
+
+
+def reaction_of(connection: Connection, event: dict[str, Any]) -> Incoming | None:
+    """A reaction (👍 on our message) as an Incoming whose text is the emoji and that replies to it."""
+    chat = event.get("chat") or {}
+    chat_id, number = str(chat.get("id") or ""), event.get("message_id")
+    emoji = [r.get("emoji", "") for r in event.get("new_reaction") or [] if isinstance(r, dict)]
+    if not chat_id or number is None or not any(emoji):
+        return None  # a reaction taken back, or a custom emoji: nothing to read
+    user = event.get("user") or event.get("actor_chat") or {}
+    date = event.get("date")
+    return Incoming(
+        connection=connection,
+        chat_id=chat_id,
+        private=chat.get("type") == "private",
+        sender_id=str(user.get("id") or ""),
+        sender_name=str(user.get("first_name") or user.get("title") or ""),
+        text=" ".join(e for e in emoji if e),
+        message_id=f"{chat_id}:{number}:reaction:{user.get('id', '')}:{date}",
+        reply_to=str(number),
+        at=datetime.fromtimestamp(date, UTC) if isinstance(date, int) else timezone.now(),
+        raw={"chat": chat, "reaction": event},
     )
 
 
