@@ -43,6 +43,7 @@ class ResolvedOrder:
     created: datetime | None
     user: str | None
     link: str
+    remains: int | None = None  # what is left to deliver; None when the panel does not say
 
     @property
     def is_manual(self) -> bool:
@@ -89,6 +90,7 @@ def _resolved(order: PanelOrder, provider: Provider | None) -> ResolvedOrder:
         created=order.created,
         user=order.user,
         link=order.link,
+        remains=order.remains,
     )
 
 

@@ -53,6 +53,7 @@ class PanelOrder:
     created: datetime | None = None
     user: str | None = None  # the panel customer's username (ownership checks)
     link: str = ""
+    remains: int | None = None  # what is left to deliver, as the panel counts it (watching sent orders)
 
     @property
     def status_label(self) -> str:

@@ -106,6 +106,7 @@ def parse_order(raw: object) -> PanelOrder | None:
         created=to_time(raw.get("created") or raw.get("date") or raw.get("created_timestamp")),
         user=_text(raw.get("user", raw.get("username"))) or None,
         link=_text(raw.get("link")),
+        remains=to_int(raw.get("remains")),
     )
 
 
