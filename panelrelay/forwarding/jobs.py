@@ -7,9 +7,10 @@ from panelrelay.forwarding.delivery import deliver_message
 from panelrelay.forwarding.engine import assemble_batch, process_request
 from panelrelay.forwarding.models import ForwardRequest, Message, Outcome, RequestOrder
 from panelrelay.forwarding.progress import finish_requests
+from panelrelay.forwarding.watch import watch_due
 from panelrelay.worker.models import Job
-from panelrelay.worker.queue import renew
-from panelrelay.worker.registry import Retry, handler
+from panelrelay.worker.queue import enqueue, renew
+from panelrelay.worker.registry import Retry, handler, periodic
 
 
 @handler("forwarding.process")
@@ -46,3 +47,11 @@ def deliver(job: Job) -> None:
         return
     # Claimed by a worker: send only while its lease holds. Run directly (tests): no lease to check.
     deliver_message(message, still_ours=(lambda: renew(job.pk, job.locked_by)) if job.locked_by else None)
+
+
+@periodic("forwarding.watch", every=60)
+def watch(job: Job) -> None:
+    """Look at due sent orders on their panels: one batch per panel, then make way for other jobs."""
+    if watch_due().more:
+        # The rest goes in a job of its own, behind whatever forwarding queued meanwhile.
+        enqueue("forwarding.watch", key=f"forwarding.watch:more:{job.pk}", max_attempts=1)
