@@ -27,7 +27,8 @@ MIN, HOUR = timedelta(minutes=1), timedelta(hours=1)
 
 @pytest.fixture
 def t0() -> datetime:
-    return timezone.now().replace(microsecond=0)
+    """A send at midnight UTC: every look of the schedule falls on its grid, so none is rounded."""
+    return timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 @pytest.fixture
@@ -130,6 +131,15 @@ def test_the_schedule_backs_off_from_minutes_to_days_and_stops_after_watch_days(
     assert looks == [5 * MIN, 15 * MIN, HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, 24 * HOUR, 48 * HOUR, 72 * HOUR]
     assert fresh(order).watch_count == 9 and panel_calls(fake_panel) == 9
     assert watch_due(now=t0 + 30 * 24 * HOUR).calls == 0  # never looked at again
+
+
+def test_orders_sent_apart_share_their_later_looks(t0) -> None:
+    sends = [t0 + 10 * MIN * k for k in range(1, 7)]  # six messages over an hour
+    assert {next_watch(at, at + 12 * HOUR, 3) for at in sends} == {t0 + 26 * HOUR}  # one call, not six
+    assert {next_watch(at, at + 6 * HOUR, 3) for at in sends} == {t0 + 13 * HOUR}
+    for at in sends:  # never early, and at most 1/12 of the step late
+        assert timedelta(0) <= next_watch(at, at + 12 * HOUR, 3) - (at + 24 * HOUR) <= 2 * HOUR
+        assert timedelta(0) <= next_watch(at, at, 3) - (at + 5 * MIN) <= 25 * timedelta(seconds=1)
 
 
 def test_a_workspace_can_watch_for_one_day_only(panel, fake_panel, t0) -> None:
