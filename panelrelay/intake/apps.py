@@ -13,8 +13,12 @@ class IntakeConfig(AppConfig):
     verbose_name = "Intake: requests from support tickets and the team bot"
 
     def ready(self) -> None:
-        from panelrelay.intake import bot
+        from panelrelay.forwarding import after
+        from panelrelay.intake import bot, tickets
         from panelrelay.transports import incoming
 
         # Before start links: a staff member's /start token and every staff command are the team bot's.
         incoming.subscribe("intake.team_bot", bot.receiver, priority=10)
+        # A provider's outcome (answer or panel confirmation) becomes the ticket's second reply.
+        if tickets.on_outcome not in after.OUTCOME_RECEIVERS:
+            after.OUTCOME_RECEIVERS.append(tickets.on_outcome)

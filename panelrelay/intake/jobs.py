@@ -11,7 +11,7 @@ from django.utils import timezone
 from panelrelay.core.logscrub import scrub
 from panelrelay.forwarding.models import ForwardRequest
 from panelrelay.intake import bot, tickets
-from panelrelay.intake.models import TicketIntake
+from panelrelay.intake.models import TicketIntake, TicketOutcomeReply, TicketSettings
 from panelrelay.panels.adapters.base import PanelError
 from panelrelay.panels.models import Panel
 from panelrelay.transports.models import Connection
@@ -25,6 +25,8 @@ log = logging.getLogger("panelrelay.intake")
 REPLY_WAIT = 1.0  # seconds between two looks at a request whose orders are still being looked up
 ANSWER_ORDER_WAIT = 0.3  # seconds before a later team-bot answer looks again
 REPLY_GIVE_UP = timedelta(hours=2)  # a request still undecided this long: the reply says what is known
+OUTCOME_WAIT = 60.0  # seconds before an outcome reply looks again at the ticket's other orders
+OUTCOME_GATHER = timedelta(minutes=30)  # how long an outcome reply waits for the ticket's other orders
 
 
 def schedule_poll(panel: Panel, now: datetime | None = None) -> None:
@@ -76,26 +78,54 @@ def reply(job: Job) -> None:
     text = tickets.reply_text(claim, request)
     if not text:
         return
-    if not tickets.claim_reply(claim):
+    _post(claim, claim, text)
+
+
+@handler("intake.outcome_reply")
+def outcome_reply(job: Job) -> None:
+    """The second reply: the provider's outcome (done or refused) for the ticket's orders, once per kind."""
+    claim = TicketIntake.objects.select_related("panel", "workspace").filter(pk=job.payload["claim"]).first()
+    kind = job.payload["kind"]
+    if claim is None or claim.request_id is None or not TicketSettings.of(claim.workspace).replies_enabled:
+        return
+    if Job.objects.filter(key=f"intake.reply:{claim.pk}", state__in=(Job.QUEUED, Job.RUNNING)).exists():
+        raise Retry(OUTCOME_WAIT, "the first reply goes first")
+    request = ForwardRequest.objects.get(pk=claim.request_id)
+    # Orders of one ticket usually get their answer together; a little patience makes one reply
+    # of them. The wait is bounded: a provider slow on one order does not hold back the others.
+    if tickets.still_open(request) and timezone.now() - job.created < OUTCOME_GATHER:
+        raise Retry(OUTCOME_WAIT, "other orders of the ticket are still open")
+    record, _ = TicketOutcomeReply.objects.get_or_create(claim=claim, kind=kind)
+    if record.replied_at:
+        return
+    text = tickets.outcome_text(claim, request, kind)
+    if text:
+        _post(claim, record, text)
+
+
+def _post(claim: TicketIntake, record: TicketIntake | TicketOutcomeReply, text: str) -> None:
+    """Post `text` on the claim's ticket once; `record` (claimed first) remembers the try and the result."""
+    if not tickets.claim_reply(record):
         # Held by a run whose worker died a moment ago (the job came back with its lease):
         # look again once that claim is stale, rather than leave the ticket unanswered.
         raise Retry(settings.WORKER_LEASE_SECONDS, "the reply is claimed by another run")
+    rows = type(record).objects.filter(pk=record.pk)
     adapter = claim.panel.adapter()
     try:
         # An earlier try that failed, or whose worker died, may have been carried out all the same
         # (the panel took the reply, the answer was lost): look at the ticket before posting again.
-        uncertain = bool(claim.reply_error) or claim.reply_started is not None
+        uncertain = bool(record.reply_error) or record.reply_started is not None
         if uncertain and tickets.reply_on_ticket(adapter, claim, text):
             log.info("reply on ticket %s of panel %s was already posted", claim.ticket_id, claim.panel.code)
         else:
             adapter.reply_ticket(claim.ticket_id, text)
     except PanelError as exc:
         # Released, so the retry can take it again; a permanent error is kept for the owner to see.
-        TicketIntake.objects.filter(pk=claim.pk).update(reply_started=None, reply_error=str(exc)[:300])
+        rows.update(reply_started=None, reply_error=str(exc)[:300])
         if exc.temporary:
             raise Retry(max(exc.retry_after or 0, 5.0), str(exc)) from None
         return
-    TicketIntake.objects.filter(pk=claim.pk).update(replied_at=timezone.now(), reply_text=text, reply_error="")
+    rows.update(replied_at=timezone.now(), reply_text=text, reply_error="")
 
 
 # ----- the team bot --------------------------------------------------------------------

@@ -68,6 +68,32 @@ class TicketIntake(WorkspaceOwned):
         return f"ticket #{self.ticket_id} message {self.message_key}"
 
 
+class TicketOutcomeReply(models.Model):
+    """The second reply on a ticket: what the provider's outcome was, posted once per kind.
+
+    The unique key makes "once" hold whoever runs the job and however often the outcome is
+    reported (an answer, then the panel's confirmation, are both *done*). The reply fields are
+    TicketIntake's, so both replies are posted by one helper with the same safety.
+    """
+
+    DONE, REFUSED = "done", "refused"
+    KINDS = [(DONE, "Done"), (REFUSED, "Refused")]
+
+    claim = models.ForeignKey(TicketIntake, models.CASCADE, related_name="outcome_replies")
+    kind = models.CharField(max_length=10, choices=KINDS)
+    created = models.DateTimeField(default=timezone.now)
+    reply_started = models.DateTimeField(null=True, blank=True)  # claimed before the reply is posted
+    replied_at = models.DateTimeField(null=True, blank=True)
+    reply_text = models.TextField(blank=True)
+    reply_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["claim", "kind"], name="ticket_outcome_reply_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} reply on {self.claim}"
+
+
 def _link_token() -> str:
     return secrets.token_urlsafe(18)
 

@@ -24,11 +24,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from panelrelay.forwarding.models import Command, ForwardRequest, Outcome, RequestOrder
+from panelrelay.forwarding.after import awaiting
+from panelrelay.forwarding.models import AnswerKind, Command, ForwardRequest, Outcome, Progress, RequestOrder
 from panelrelay.forwarding.submit import SubmitError, create_request
-from panelrelay.intake.models import TicketIntake, TicketSettings
+from panelrelay.intake.models import TicketIntake, TicketOutcomeReply, TicketSettings
 from panelrelay.panels.adapters.base import PanelTicket
-from panelrelay.panels.models import Panel
+from panelrelay.panels.models import Panel, Provider
+from panelrelay.panels.privacy import find_domains
 from panelrelay.reading.parser import Parsed, customer_text, parse
 from panelrelay.worker.queue import enqueue
 
@@ -215,8 +217,8 @@ def same_text(shown: str, sent: str) -> bool:
     return plain(shown) == plain(sent)
 
 
-def claim_reply(claim: TicketIntake) -> bool:
-    """Take the right to post this ticket's reply; False when someone has it already.
+def claim_reply(claim: TicketIntake | TicketOutcomeReply) -> bool:
+    """Take the right to post this reply (the first one, or an outcome reply); False when someone has it.
 
     A claim older than the worker lease belongs to a worker that died while posting: it is
     taken over (the caller then looks at the ticket before posting, as after a failed try).
@@ -224,4 +226,82 @@ def claim_reply(claim: TicketIntake) -> bool:
     now = timezone.now()
     stale = now - timedelta(seconds=settings.WORKER_LEASE_SECONDS)
     free = Q(reply_started__isnull=True) | Q(reply_started__lt=stale)
-    return bool(TicketIntake.objects.filter(free, pk=claim.pk, replied_at__isnull=True).update(reply_started=now))
+    rows = type(claim).objects.filter(free, pk=claim.pk, replied_at__isnull=True)
+    return bool(rows.update(reply_started=now))
+
+
+# ----- the second answer: the provider's outcome ----------------------------------------
+
+
+def told_as(order: RequestOrder) -> str | None:
+    """The outcome a customer is told for this order: the panel's confirmation counts as done."""
+    if order.progress == Progress.CONFIRMED:
+        return TicketOutcomeReply.DONE
+    if order.progress == Progress.ANSWERED and order.answer_kind in (AnswerKind.DONE, AnswerKind.REFUSED):
+        return str(order.answer_kind)
+    return None
+
+
+def on_outcome(order_ids: list[int]) -> None:
+    """after.OUTCOME_RECEIVERS: the tickets behind these orders get their second reply (a job each).
+
+    Called inside the transaction that recorded the outcome, so the job exists exactly when the
+    outcome does. The key makes it one job per ticket and kind, however often it is reported.
+    """
+    kinds: dict[int, set[str]] = {}
+    orders = RequestOrder.objects.filter(id__in=order_ids, request__source=ForwardRequest.TICKET)
+    for order in orders.only("request_id", "progress", "answer_kind"):
+        kind = told_as(order)
+        if kind:
+            kinds.setdefault(order.request_id, set()).add(kind)
+    for claim in TicketIntake.objects.filter(request_id__in=kinds).select_related("workspace"):
+        if not TicketSettings.of(claim.workspace).replies_enabled:
+            continue
+        for kind in sorted(kinds.get(claim.request_id or 0, ())):
+            enqueue("intake.outcome_reply", {"claim": claim.pk, "kind": kind}, workspace=claim.workspace,
+                    key=f"intake.outcome_reply:{claim.pk}:{kind}")  # fmt: skip
+
+
+def still_open(request: ForwardRequest) -> bool:
+    """Whether some sent order of the request still waits for its provider (worth waiting for)."""
+    return awaiting(request.workspace_id).filter(request=request).exists()
+
+
+def outcome_text(claim: TicketIntake, request: ForwardRequest, kind: str) -> str:
+    """The second reply for one kind, from the owner's template: {ids}, {command}, {reason}."""
+    options = TicketSettings.of(claim.workspace)
+    template = options.reply_outcome_done if kind == TicketOutcomeReply.DONE else options.reply_outcome_refused
+    orders = [o for o in request.orders.order_by("id") if told_as(o) == kind]
+    if not orders:
+        return ""
+    aliases = provider_names(claim.workspace_id)
+    words = [customer_words(claim.workspace_id, o.answer_text, aliases) for o in orders]
+    fallback = "" if kind == TicketOutcomeReply.DONE else "no reason given"
+    reason = "; ".join(dict.fromkeys(w for w in words if w)) or fallback
+    return _fill(template, orders, request.command_label.lower(), reason)
+
+
+# What the customer may read of a provider's words. The stored text is already masked (a known
+# provider's domain became its alias), but an alias names the provider just as well, and the words
+# may carry other host names, a Telegram @handle, or the provider's own order ids (of this and of
+# other customers' orders, when one message carried several tickets). Those go; what is left is
+# the provider's reason ("private account", "already refilled"), which is what the customer asked.
+_HANDLE = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{3,}")
+_LONG_NUMBER = re.compile(r"[#№]?(?<![\d])\d{4,}(?!\d)")
+_EDGES = " \t\n,;:.-–—|/"
+
+
+def provider_names(workspace_id: int) -> re.Pattern[str] | None:
+    aliases = sorted(Provider.objects.filter(workspace_id=workspace_id).values_list("alias", flat=True), key=len)
+    names = [re.escape(a) for a in reversed(aliases) if a.strip()]  # longest first: "Fast A2" before "Fast A"
+    return re.compile(r"(?<!\w)(?:" + "|".join(names) + r")(?!\w)", re.IGNORECASE) if names else None
+
+
+def customer_words(workspace_id: int, text: str, aliases: re.Pattern[str] | None) -> str:
+    """The provider's words as a customer may read them: no provider name, address, handle or id."""
+    text = aliases.sub("the provider", text) if aliases else text
+    for found in reversed(find_domains(workspace_id, text)):
+        text = text[: found.start] + text[found.end :]
+    text = _LONG_NUMBER.sub("", _HANDLE.sub("", text))
+    text = " ".join(text.split()).strip(_EDGES)
+    return text[:200]

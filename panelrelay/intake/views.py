@@ -19,13 +19,16 @@ from panelrelay.transports.models import Connection
 class ReplyForm(forms.ModelForm):
     class Meta:
         model = TicketSettings
-        fields = ["replies_enabled", "reply_forwarded", "reply_already", "reply_not_eligible", "reply_not_yours"]
+        fields = ["replies_enabled", "reply_forwarded", "reply_already", "reply_not_eligible", "reply_not_yours",
+                  "reply_outcome_done", "reply_outcome_refused"]  # fmt: skip
         labels = {
             "replies_enabled": "Reply on the ticket when the request is decided",
             "reply_forwarded": "Forwarded",
             "reply_already": "Already requested (cooldown)",
             "reply_not_eligible": "Not eligible (status, refill period, not found…)",
             "reply_not_yours": "Not the customer's order",
+            "reply_outcome_done": "Later: the provider says done, or the panel confirms it",
+            "reply_outcome_refused": "Later: the provider refuses ({reason}: its words, without its name)",
         }
         widgets = {name: forms.Textarea(attrs={"rows": 2}) for name in fields[1:]}
 
@@ -41,6 +44,12 @@ class ReplyForm(forms.ModelForm):
 
     def clean_reply_not_yours(self) -> str:
         return clean_field(self, "reply_not_yours", self.instance.workspace_id, "A ticket reply")
+
+    def clean_reply_outcome_done(self) -> str:
+        return clean_field(self, "reply_outcome_done", self.instance.workspace_id, "A ticket reply")
+
+    def clean_reply_outcome_refused(self) -> str:
+        return clean_field(self, "reply_outcome_refused", self.instance.workspace_id, "A ticket reply")
 
 
 class BotPanelForm(forms.Form):
@@ -124,6 +133,9 @@ def ticket_settings(request: HttpRequest) -> HttpResponse:
         "tab": "tickets",
         "form": form,
         "panels": scoped(request, Panel).order_by("name"),
-        "recent": scoped(request, TicketIntake).select_related("panel", "request").order_by("-created")[:20],
+        "recent": scoped(request, TicketIntake)
+        .select_related("panel", "request")
+        .prefetch_related("outcome_replies")
+        .order_by("-created")[:20],
     }
     return render(request, "intake/tickets.html", context)

@@ -128,7 +128,7 @@ class PanelRowTestCase(BaseTestCase):
         self.login(self.alice)
         self.assertContains(self.client.get(reverse("intake:tickets")), "Replies on the ticket")
         data = {"reply_forwarded": "Done {ids}", "reply_already": "a", "reply_not_eligible": "b",
-                "reply_not_yours": "c"}  # fmt: skip
+                "reply_not_yours": "c", "reply_outcome_done": "d", "reply_outcome_refused": "e"}  # fmt: skip
         self.client.post(reverse("intake:tickets"), data)
         options = TicketSettings.of(self.workspace)
         self.assertEqual((options.replies_enabled, options.reply_forwarded), (False, "Done {ids}"))

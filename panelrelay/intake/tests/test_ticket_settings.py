@@ -29,3 +29,16 @@ class TicketRepliesTestCase(BaseTestCase):
         data = {"replies_enabled": "on", **REPLIES, "reply_forwarded": "Done: {ids}. Thanks!"}
         self.assertEqual(self.client.post("/settings/tickets/", data).status_code, 302)
         self.assertEqual(TicketSettings.of(self.workspace).reply_forwarded, "Done: {ids}. Thanks!")
+
+    def test_the_outcome_replies_are_edited_and_checked_like_the_others(self) -> None:
+        data = {"replies_enabled": "on", **REPLIES, "reply_outcome_refused": "See smmrush.example: {reason}"}
+        r = self.client.post("/settings/tickets/", data)
+        self.assertContains(r, "A ticket reply cannot contain a web address")
+        self.assertNotIn("smmrush", r.content.decode().lower())
+        data["reply_outcome_refused"] = "No {command} for {ids}: {reason}"
+        data["reply_outcome_done"] = "Done: {ids}."
+        self.assertEqual(self.client.post("/settings/tickets/", data).status_code, 302)
+        saved = TicketSettings.of(self.workspace)
+        self.assertEqual(
+            (saved.reply_outcome_done, saved.reply_outcome_refused), ("Done: {ids}.", data["reply_outcome_refused"])
+        )
