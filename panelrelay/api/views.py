@@ -14,6 +14,7 @@ from panelrelay.forwarding.submit import MAX_IDS, SubmitError, create_request, p
 from panelrelay.panels.adapters.base import PanelError
 from panelrelay.panels.models import Panel
 from panelrelay.panels.privacy import AddressInText, refuse_addresses
+from panelrelay.panels.services import find_order
 from panelrelay.reading.orderids import is_order_id
 from panelrelay.routing.resolve import Router
 
@@ -163,8 +164,6 @@ def _orders_page(fwd: ForwardRequest, state: str, start: int) -> dict:
 
 @api_view("GET")
 def route_check(request: HttpRequest) -> JsonResponse:
-    from panelrelay.panels.services import find_order
-
     order_id = request.GET.get("order", "").strip()
     if not is_order_id(order_id):
         raise ApiError(400, "Pass `order`: a panel order id (1 to 20 digits).")

@@ -7,19 +7,16 @@ connections, destinations and routes the way an owner would through the pages, o
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
+from panelrelay.accounts.models import Workspace
 from panelrelay.forwarding.models import RequestOrder
 from panelrelay.panels.models import Panel, Provider
 from panelrelay.panels.providers import add_by_domain
 from panelrelay.routing.models import ProviderRoute, RoutingDefaults, ServiceOverride
 from panelrelay.transports.models import Connection, Destination
 from panelrelay.worker.runner import Worker
-
-if TYPE_CHECKING:
-    from panelrelay.accounts.models import Workspace
 
 
 def panel(workspace: Workspace, url: str, key: str = "test-key", name: str = "Main", kind: str = "pp_v2") -> Panel:
@@ -46,6 +43,26 @@ def waha(
     conn = Connection(workspace=workspace, kind="waha", name=name, config={"base_url": base_url, "session": "default"},
                       status="working", pace_seconds=pace)  # fmt: skip
     conn.set_secret(key)
+    conn.save()
+    return conn
+
+
+def evolution(
+    workspace: Workspace, base_url: str, key: str = "evo-key", pace: float = 0.05, name: str = "Evolution"
+) -> Connection:
+    conn = Connection(workspace=workspace, kind="evolution", name=name, config={"base_url": base_url,
+                      "instance": "relay"}, status="working", pace_seconds=pace)  # fmt: skip
+    conn.set_secret(key)
+    conn.save()
+    return conn
+
+
+def greenapi(
+    workspace: Workspace, api_url: str, token: str = "green-token", pace: float = 0.05, name: str = "Green-API"
+) -> Connection:
+    conn = Connection(workspace=workspace, kind="greenapi", name=name, config={"api_url": api_url,
+                      "id_instance": "1101000001"}, status="working", pace_seconds=pace)  # fmt: skip
+    conn.set_secret(token)
     conn.save()
     return conn
 

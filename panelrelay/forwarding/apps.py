@@ -7,6 +7,7 @@ class ForwardingConfig(AppConfig):
     verbose_name = "Forwarding: requests, messages, delivery"
 
     def ready(self) -> None:
+        # Imported here, not at the top: models load only once the app registry is ready.
         from panelrelay.forwarding import answers
         from panelrelay.transports import incoming
 

@@ -7,19 +7,14 @@ loses nothing, and a crash before it leaves nothing half-made.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from django.contrib.auth.models import User
 from django.db import transaction
 
+from panelrelay.accounts.models import Workspace
 from panelrelay.forwarding.models import Command, ForwardRequest, RequestOrder
+from panelrelay.panels.models import Panel
 from panelrelay.reading.orderids import NotOrderIds, is_order_id, split_ids
 from panelrelay.worker.queue import enqueue
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import User
-
-    from panelrelay.accounts.models import Workspace
-    from panelrelay.panels.models import Panel
 
 MAX_IDS = 10_000
 

@@ -7,6 +7,7 @@ class PanelsConfig(AppConfig):
     verbose_name = "Panels: connections, panel API adapters, providers"
 
     def ready(self) -> None:
+        # Imported here, not at the top: models load only once the app registry is ready.
         from panelrelay.core import keyrotation
         from panelrelay.panels.models import Panel, Provider
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from django import forms
 
+from panelrelay.accounts.models import Workspace
 from panelrelay.core import http
 from panelrelay.panels.adapters.registry import choices
-
-if TYPE_CHECKING:
-    from panelrelay.accounts.models import Workspace
-    from panelrelay.panels.models import Panel
+from panelrelay.panels.models import Panel
 
 
 def panel_origin(raw: str) -> str:

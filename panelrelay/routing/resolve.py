@@ -7,16 +7,13 @@ queries, not 10,000.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from panelrelay.accounts.models import Workspace
 from panelrelay.panels.adapters.base import MANUAL
+from panelrelay.panels.models import Panel
+from panelrelay.panels.services import ResolvedOrder
 from panelrelay.routing.models import ProviderRoute, RoutingDefaults, ServiceOverride
 from panelrelay.transports.models import Destination
-
-if TYPE_CHECKING:
-    from panelrelay.accounts.models import Workspace
-    from panelrelay.panels.models import Panel
-    from panelrelay.panels.services import ResolvedOrder
 
 RULES = {1: "Service-ID override", 2: "Provider", 3: "Manual services", 4: "Fallback"}
 

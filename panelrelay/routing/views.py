@@ -15,6 +15,7 @@ from panelrelay.core.tenancy import get_for_member, get_picked, require_member, 
 from panelrelay.core.toggles import save_toggle
 from panelrelay.panels.adapters.base import PanelError
 from panelrelay.panels.models import Panel, Provider, ServiceSeen
+from panelrelay.panels.services import find_order
 from panelrelay.reading.orderids import is_order_id
 from panelrelay.routing.models import ProviderRoute, RoutingDefaults, ServiceOverride
 from panelrelay.routing.resolve import RULES, Router
@@ -128,8 +129,6 @@ def delete_override(request: MemberRequest, code: UUID) -> HttpResponse:
 @require_member("routing")
 def check(request: MemberRequest) -> HttpResponse:
     """Which destination would this order go to, and why? Nothing is sent."""
-    from panelrelay.panels.services import find_order
-
     order_id = request.GET.get("order", "").strip()
     panels = list(scoped(request, Panel).order_by("name"))
     panel = next((p for p in panels if str(p.code) == request.GET.get("panel")), panels[0] if panels else None)

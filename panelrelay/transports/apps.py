@@ -7,6 +7,7 @@ class TransportsConfig(AppConfig):
     verbose_name = "Transports: Telegram and WhatsApp connections, destinations"
 
     def ready(self) -> None:
+        # Imported here, not at the top: models load only once the app registry is ready.
         from panelrelay.core import keyrotation
         from panelrelay.transports import incoming
         from panelrelay.transports.integrations.telegram.updates import start_link_receiver

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from panelrelay.transports.incoming import Incoming
-    from panelrelay.transports.models import Connection
+from panelrelay.transports.incoming import Incoming
+from panelrelay.transports.models import Connection
 
 PERMANENT_KINDS = {"target_gone", "auth_failed", "bad_request"}
 KINDS = {"rate_limited", "target_moved", "target_gone", "auth_failed", "unavailable", "quota", "bad_request"}

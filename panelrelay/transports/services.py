@@ -1,4 +1,5 @@
-"""What other apps call: deliver a text to a destination, its length limit, alert the owner.
+"""What other apps call: deliver a text to a destination, its length limit, alert the owner
+(`send_alert` and `close_incidents`, kept in bookkeeping.py and called here too).
 
 deliver() is the one real sending path: the forwarding engine, the Destinations page's Test
 button and the owner alerts all go through it. It paces every message across all processes
@@ -8,22 +9,16 @@ base.py), so that callers only decide whether to retry.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
-from django.utils import timezone
-
-from panelrelay.accounts.models import Workspace
 from panelrelay.core import ratelimit
-from panelrelay.transports.base import Chat, Status, Transport, TransportError, split_text
+from panelrelay.transports.base import Status, Transport, TransportError, split_text
+from panelrelay.transports.bookkeeping import close_incidents, mark_broken, record, send_alert, set_status
 from panelrelay.transports.incoming import receive_all
 from panelrelay.transports.integrations import REGISTRY, transport_for
-from panelrelay.transports.models import Connection, Destination, DiscoveredChat, Incident
-from panelrelay.transports.privacy import mask_domains
-from panelrelay.worker.queue import enqueue
+from panelrelay.transports.models import Connection, Destination
 from panelrelay.worker.registry import Retry
 
 log = logging.getLogger("panelrelay.transports")
@@ -138,22 +133,13 @@ def _follow_up_slot(transport: Transport, chat: str) -> None:
                              retry_after=FOLLOW_UP_WAIT) from None  # fmt: skip
 
 
-def _record(destination: Destination, ok: bool, message: str, **extra: object) -> None:
-    fields = {"last_delivery_at": timezone.now(), "last_delivery_ok": ok, "last_delivery_message": message[:300]}
-    fields.update(extra)
-    # An UPDATE of these columns only: the owner may be toggling `enabled` at this very moment.
-    Destination.objects.filter(pk=destination.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(destination, name, value)
-
-
 def _delivered(destination: Destination) -> None:
     connection = destination.connection
     healed = ["destination:" + str(destination.code), "quota:" + str(connection.code)]
     if destination.broken:
-        _record(destination, True, "Delivered", broken=False, broken_reason="")
+        record(destination, True, "Delivered", broken=False, broken_reason="")
     else:
-        _record(destination, True, "Delivered")
+        record(destination, True, "Delivered")
     if connection.status == Connection.BROKEN:
         # A message went through, so the key works again; but ask rather than assume: Green-API
         # accepts (queues) messages even for an account WhatsApp has suspended.
@@ -165,44 +151,12 @@ def _failed(transport: Transport, destination: Destination, exc: TransportError)
     log.info("delivery to destination %s failed (%s): %s", destination.code, exc.kind, exc)
     if exc.kind == "target_gone":
         return mark_broken(destination, str(exc))
-    _record(destination, False, str(exc))
+    record(destination, False, str(exc))
     connection = destination.connection
     if exc.kind == "auth_failed":
         set_status(connection, Status(Connection.BROKEN, str(exc)))
     elif exc.kind == "quota":
         send_alert(destination.workspace, f"{connection} is over its quota: {exc}", key=f"quota:{connection.code}")
-
-
-def mark_broken(destination: Destination, reason: str) -> None:
-    """The chat cannot be reached any more (bot kicked, chat deleted, user blocked the bot)."""
-    _record(destination, False, reason, broken=True, broken_reason=reason[:300])
-    send_alert(
-        destination.workspace,
-        f"Destination {destination} is broken: {reason}. Messages to it fail until it is fixed.",
-        key=f"destination:{destination.code}",
-    )
-
-
-def set_status(connection: Connection, status: Status) -> None:
-    """Store a status check's result; a connection going broken alerts the owner, once."""
-    previous = connection.status
-    connection.status, connection.status_message = status.state, status.message[:300]
-    connection.checked_at = timezone.now()
-    if status.details:
-        connection.config = {**connection.config, **status.details}
-    Connection.objects.filter(pk=connection.pk).update(
-        status=connection.status,
-        status_message=connection.status_message,
-        checked_at=connection.checked_at,
-        config=connection.config,
-    )
-    key = f"connection:{connection.code}"
-    if status.state == Connection.WORKING:
-        close_incidents(connection.workspace_id, [key])
-    elif status.state == Connection.BROKEN:
-        send_alert(connection.workspace, f"Connection {connection} is broken: {status.message}", key=key)
-    elif status.state == Connection.PENDING and previous == Connection.WORKING:
-        send_alert(connection.workspace, f"Connection {connection} needs attention: {status.message}", key=key)
 
 
 def refresh_status(connection: Connection) -> Status:
@@ -213,65 +167,6 @@ def refresh_status(connection: Connection) -> Status:
         status = transport_for(connection).check()
     set_status(connection, status)
     return status
-
-
-def send_alert(workspace: Workspace, text: str, key: str | None = None) -> None:
-    """Tell the owner, through their alert destination, once per incident `key`.
-
-    The alert itself goes out from the worker (transports.alert job), paced and retried like any
-    message, so a failing delivery never waits on it. Without a key, the text is the key.
-    """
-    key = key or "text:" + hashlib.sha256(text.encode()).hexdigest()[:32]
-    try:
-        with transaction.atomic():
-            incident = Incident.objects.create(workspace=workspace, key=key[:200], text=text[:500])
-    except IntegrityError:
-        return  # this incident is open already: the owner has been told
-    enqueue("transports.alert", {"incident": incident.pk}, workspace=workspace, key=f"alert:{incident.pk}")
-
-
-def close_incidents(workspace_id: int, keys: list[str]) -> None:
-    """The problems under these keys are over: the next failure is a new incident and alerts again."""
-    Incident.objects.filter(workspace_id=workspace_id, key__in=keys, closed__isnull=True).update(closed=timezone.now())
-
-
-def refresh_chats(connection: Connection) -> str:
-    """Bring the connection's pickable chats up to date; the error text, or "".
-
-    Telegram: read the bot's new updates. WhatsApp: ask the gateway for its groups, remember
-    them, and stop offering the groups it no longer lists (the account left them).
-    """
-    from panelrelay.transports.integrations.telegram.updates import poll
-
-    try:
-        if connection.is_telegram:
-            if not connection.webhook_url:  # on a webhook, updates arrive by themselves
-                poll(connection)
-            return ""
-        listed = transport_for(connection).list_chats()
-    except TransportError as exc:
-        return str(exc)
-    for chat in listed:
-        remember_chat(connection, chat)
-    gone = DiscoveredChat.objects.filter(connection=connection, kind="wa_group")
-    gone.exclude(chat_id__in=[chat.chat_id for chat in listed]).update(active=False)
-    return ""
-
-
-def remember_chat(connection: Connection, chat: Chat, active: bool = True) -> None:
-    """Record (or update) a chat the connection can send to, its title cleared of provider domains."""
-    DiscoveredChat.objects.update_or_create(
-        connection=connection,
-        chat_id=chat.chat_id,
-        defaults={
-            "workspace_id": connection.workspace_id,
-            "kind": chat.kind,
-            "title": mask_domains(connection.workspace_id, chat.title)[:200],
-            "username": chat.username[:100],
-            "active": active,
-            "seen_at": timezone.now(),
-        },
-    )
 
 
 def poll_chats(connection: Connection) -> int:

@@ -15,9 +15,10 @@ from panelrelay.accounts.middleware import MemberRequest
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.core.toggles import save_toggle
 from panelrelay.transports.base import TransportError
+from panelrelay.transports.discovery import refresh_chats
 from panelrelay.transports.forms import DestinationForm, parse_code
 from panelrelay.transports.models import Connection, Destination, DiscoveredChat
-from panelrelay.transports.services import deliver, refresh_chats
+from panelrelay.transports.services import deliver
 
 FILTERS = {"all": Q(), "broken": Q(broken=True), "off": Q(enabled=False)}
 

@@ -7,6 +7,7 @@ class VaultConfig(AppConfig):
     verbose_name = "Vault: the master admin's append-only backup"
 
     def ready(self) -> None:
+        # Imported here, not at the top: models load only once the app registry is ready.
         from panelrelay.core import keyrotation
         from panelrelay.vault import signals  # noqa: F401  (connects the change and delete receivers)
         from panelrelay.vault.models import BackupRecord

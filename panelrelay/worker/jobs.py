@@ -1,4 +1,4 @@
-"""Housekeeping the worker does for itself."""
+"""Housekeeping the worker does: old finished jobs, silent workers and the sign-in throttle's old rows."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from panelrelay.accounts import throttle
 from panelrelay.worker.models import Heartbeat, Job
 from panelrelay.worker.registry import periodic
 
@@ -16,6 +17,4 @@ def prune(job: Job) -> None:
     now = timezone.now()
     Job.objects.filter(state__in=[Job.DONE, Job.FAILED], finished__lt=now - timedelta(days=7)).delete()
     Heartbeat.objects.filter(last_seen__lt=now - timedelta(days=1)).delete()
-    from panelrelay.accounts import throttle
-
     throttle.prune()

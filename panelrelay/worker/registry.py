@@ -5,10 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from panelrelay.worker.models import Job
+from panelrelay.worker.models import Job
 
 HANDLERS: dict[str, Callable[[Job], None]] = {}
 PERIODIC: dict[str, Periodic] = {}

@@ -6,17 +6,13 @@ one line here.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from panelrelay.transports.base import Transport
 from panelrelay.transports.integrations.evolution.transport import EvolutionTransport
 from panelrelay.transports.integrations.greenapi.transport import GreenApiTransport
 from panelrelay.transports.integrations.telegram.transport import TelegramTransport
 from panelrelay.transports.integrations.telegram_user.transport import TelegramUserTransport
 from panelrelay.transports.integrations.waha.transport import WahaTransport
-
-if TYPE_CHECKING:
-    from panelrelay.transports.models import Connection
+from panelrelay.transports.models import Connection
 
 REGISTRY: dict[str, type[Transport]] = {
     cls.kind: cls

@@ -11,9 +11,10 @@ from django.urls import reverse
 
 from panelrelay.accounts.models import Membership, Workspace
 from panelrelay.core.testing import make_user
+from panelrelay.transports.discovery import refresh_chats
 from panelrelay.transports.integrations.telegram import webhook
 from panelrelay.transports.models import Connection, Destination, DiscoveredChat, Incident
-from panelrelay.transports.services import refresh_chats, refresh_status
+from panelrelay.transports.services import refresh_status
 from panelrelay.transports.tests.helpers import NO_PACING, TOKEN, connection, telegram_fake
 from panelrelay.worker.runner import Worker
 

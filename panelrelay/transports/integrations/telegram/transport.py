@@ -6,6 +6,7 @@ and `parameters` first, and by the description only where the status is shared (
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from panelrelay.transports import pacing
@@ -15,6 +16,7 @@ from panelrelay.transports.integrations.common import CHECK_TIMEOUT, call, join,
 API_URL = "https://api.telegram.org"
 # 400 descriptions that mean the chat itself is unusable (not this one message).
 GONE_400 = ("chat not found", "chat_id is empty", "peer_id_invalid", "group chat was deactivated")
+RECENT_WEBHOOK_ERROR = 30 * 60  # seconds: getWebhookInfo keeps its last error after recovery too
 
 
 # message_reaction reaches a bot only where it is an administrator (Bot API: Update.message_reaction).
@@ -70,9 +72,7 @@ class TelegramTransport(Transport):
         details = {"username": me["username"], "bot_id": me.get("id"),
                    "reads_all": bool(me.get("can_read_all_group_messages"))}  # fmt: skip
         if self.connection.webhook_url:
-            from panelrelay.transports.integrations.telegram.webhook import describe
-
-            state, note = describe(self.connection)
+            state, note = self.webhook_state()
             return Status(state, f"@{me['username']} · {note}", details)
         return Status("working", f"@{me['username']}", details)
 
@@ -87,6 +87,20 @@ class TelegramTransport(Transport):
 
     def delete_webhook(self) -> None:
         self.api("deleteWebhook", {"drop_pending_updates": False}, timeout=CHECK_TIMEOUT)
+
+    def webhook_state(self) -> tuple[str, str]:
+        """The webhook's state at Telegram for the status column: (state, message)."""
+        try:
+            info = self.webhook_info()
+        except TransportError as exc:
+            return "pending", f"webhook not checked: {exc}"
+        if info.get("url") != self.connection.webhook_url:
+            return "pending", "the webhook is no longer set at Telegram: press Use webhook again, or poll"
+        recent = time.time() - float(info.get("last_error_date") or 0) < RECENT_WEBHOOK_ERROR
+        if info.get("last_error_message") and recent:
+            pending = info.get("pending_update_count") or 0
+            return "working", f"webhook; last error: {info['last_error_message']} ({pending} waiting)"
+        return "working", "webhook"
 
     def webhook_info(self) -> dict[str, Any]:
         info = self.api("getWebhookInfo", timeout=CHECK_TIMEOUT)

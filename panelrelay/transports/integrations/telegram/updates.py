@@ -20,11 +20,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from panelrelay.transports.base import Chat
+from panelrelay.transports.bookkeeping import close_incidents, mark_broken, remember_chat
 from panelrelay.transports.incoming import Incoming, receive
 from panelrelay.transports.integrations.common import nested
 from panelrelay.transports.integrations.telegram.transport import TelegramTransport
 from panelrelay.transports.models import Connection, Destination, DiscoveredChat, StartLink
-from panelrelay.transports.services import close_incidents, mark_broken, remember_chat
 from panelrelay.worker.queue import enqueue
 
 log = logging.getLogger("panelrelay.transports")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import time
 from uuid import UUID
 
 from django.conf import settings
@@ -24,7 +23,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from panelrelay.core.crypto import index_hmac
-from panelrelay.transports.base import TransportError
 from panelrelay.transports.integrations.telegram.transport import TelegramTransport
 from panelrelay.transports.integrations.telegram.updates import handle
 from panelrelay.transports.models import Connection
@@ -32,7 +30,6 @@ from panelrelay.transports.models import Connection
 log = logging.getLogger("panelrelay.transports")
 HEADER = "HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN"
 MAX_BODY = 1_000_000  # an update is a few kB; anything this large is not Telegram
-RECENT_ERROR = 30 * 60  # seconds: getWebhookInfo keeps its last error after recovery too
 
 
 def secret_for(connection: Connection) -> str:
@@ -87,18 +84,3 @@ def receive(request: HttpRequest, code: UUID) -> HttpResponse:
         log.exception("telegram update %s of connection %s not handled", update["update_id"], connection.pk)
         return JsonResponse({"error": "not handled; send it again"}, status=500)
     return JsonResponse({"ok": True})
-
-
-def describe(connection: Connection) -> tuple[str, str]:
-    """The webhook's state at Telegram for the status column: (state, message)."""
-    try:
-        info = TelegramTransport(connection).webhook_info()
-    except TransportError as exc:
-        return Connection.PENDING, f"webhook not checked: {exc}"
-    if info.get("url") != connection.webhook_url:
-        return Connection.PENDING, "the webhook is no longer set at Telegram: press Use webhook again, or poll"
-    recent = time.time() - float(info.get("last_error_date") or 0) < RECENT_ERROR
-    if info.get("last_error_message") and recent:
-        pending = info.get("pending_update_count") or 0
-        return Connection.WORKING, f"webhook; last error: {info['last_error_message']} ({pending} waiting)"
-    return Connection.WORKING, "webhook"

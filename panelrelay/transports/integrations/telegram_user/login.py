@@ -15,6 +15,7 @@ from telethon import errors
 from panelrelay.accounts.models import Workspace
 from panelrelay.core import crypto
 from panelrelay.transports.base import Status, TransportError
+from panelrelay.transports.bookkeeping import set_status
 from panelrelay.transports.integrations.telegram_user.transport import run, set_secrets
 from panelrelay.transports.models import Connection
 
@@ -108,8 +109,6 @@ def submit_password(pending: dict[str, Any], password: str) -> Any:
 
 def save(workspace: Workspace, pending: dict[str, Any], user: Any) -> Connection:
     """The signed-in account as a working connection; its session and api_hash encrypted."""
-    from panelrelay.transports.services import set_status
-
     username = getattr(user, "username", "") or ""
     connection = Connection(workspace=workspace, kind="telegram_user", name=pending["name"],
                             config={"api_id": pending["api_id"], "username": username})  # fmt: skip
