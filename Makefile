@@ -29,9 +29,11 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.forwarding
 
+## lint: ruff, and lint-imports for the layers of docs/ARCHITECTURE.md (contracts in pyproject.toml)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .
