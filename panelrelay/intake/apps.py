@@ -13,6 +13,7 @@ class IntakeConfig(AppConfig):
     verbose_name = "Intake: requests from support tickets and the team bot"
 
     def ready(self) -> None:
+        # Imported here, not at the top: models load only once the app registry is ready.
         from panelrelay.forwarding import after
         from panelrelay.intake import bot, tickets
         from panelrelay.transports import incoming
