@@ -5,6 +5,7 @@ from __future__ import annotations
 from panelrelay.core.logscrub import scrub
 from panelrelay.forwarding.delivery import deliver_message
 from panelrelay.forwarding.engine import assemble_batch, process_request
+from panelrelay.forwarding.followup import run_follow_ups
 from panelrelay.forwarding.models import ForwardRequest, Message, Outcome, RequestOrder
 from panelrelay.forwarding.progress import finish_requests
 from panelrelay.forwarding.watch import watch_due
@@ -55,3 +56,9 @@ def watch(job: Job) -> None:
     if watch_due().more:
         # The rest goes in a job of its own, behind whatever forwarding queued meanwhile.
         enqueue("forwarding.watch", key=f"forwarding.watch:more:{job.pk}", max_attempts=1)
+
+
+@periodic("forwarding.follow_up", every=60)
+def follow_up(job: Job) -> None:
+    """Remind, escalate and give up on unanswered sent orders (forwarding/followup.py)."""
+    run_follow_ups()
