@@ -285,13 +285,19 @@ class FakeEvolution(MessagingFake):
         key = {"remoteJid": jid, "fromMe": False, "id": entry["message_id"]}
         if jid.endswith("@g.us"):
             key["participant"] = entry["sender"]
-        if entry.get("reply_to"):
+        message: dict[str, Any]
+        if entry.get("reaction"):  # Baileys' reactionMessage: the emoji and the key of the message reacted to
+            reacted = {"remoteJid": jid, "fromMe": True, "id": entry["reply_to"]}
+            message = {"reactionMessage": {"key": reacted, "text": entry["text"],
+                                           "senderTimestampMs": int(entry["at"] * 1000)}}  # fmt: skip
+            kind = "reactionMessage"
+        elif entry.get("reply_to"):
             context = {
                 "stanzaId": entry["reply_to"],
                 "participant": instance.owner,
                 "quotedMessage": {"conversation": "…"},
             }
-            message: dict[str, Any] = {"extendedTextMessage": {"text": entry["text"], "contextInfo": context}}
+            message = {"extendedTextMessage": {"text": entry["text"], "contextInfo": context}}
             kind = "extendedTextMessage"
         else:
             message, kind = {"conversation": entry["text"]}, "conversation"

@@ -256,7 +256,7 @@ class FakeGreenAPI(MessagingFake):
             raise invalid("'count' must be a positive integer")
         with self.lock:
             rows = [m for m in self.sent if m["chat_id"] == chat_id and m.get("instance") == instance.id]
-            written = [m for m in self.inbound if m["chat_id"] == chat_id]
+            written = [m for m in self.inbound if m["chat_id"] == chat_id and not m.get("reaction")]
         items = [
             {"type": "outgoing", "idMessage": m["message_id"], "timestamp": int(m["at"]),
              "typeMessage": "textMessage", "chatId": chat_id, "textMessage": m["text"],
@@ -290,7 +290,10 @@ class FakeGreenAPI(MessagingFake):
         with self.lock:
             instance = next(iter(self.instances.values()))
         text_data: dict[str, Any]
-        if entry.get("reply_to"):
+        if entry.get("reaction"):  # Green-API docs, "Incoming reaction message"
+            text_data = {"typeMessage": "reactionMessage", "extendedTextMessageData": {"text": entry["text"]},
+                         "quotedMessage": {"stanzaId": entry["reply_to"], "participant": instance.wid}}  # fmt: skip
+        elif entry.get("reply_to"):
             text_data = {"typeMessage": "quotedMessage",
                          "extendedTextMessageData": {"text": entry["text"], "stanzaId": entry["reply_to"],
                                                      "participant": instance.wid},

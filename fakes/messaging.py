@@ -7,7 +7,9 @@ On top of fakes.base.FakeServer this adds:
 - `@control("name")` steering endpoints under /_fake/ taking a JSON body, so the demo,
   the benchmarks and crash tests can drive a fake living in another process;
 - `SlidingWindow`, a rate limiter that also says how long to wait;
-- `serve_main()`, the `python -m fakes.<name> --port N --seed-demo` entry point.
+- `serve_main()`, the `python -m fakes.<name> --port N --seed-demo` entry point;
+- provider behaviours (fakes/behaviours.py): `behave(chat, "reply")` and the provider in that
+  chat answers what the product sends there, on a simulated clock (`advance(seconds)`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from string import Template
 from typing import Any
 
 from fakes.base import FakeRequest, FakeServer, Reply, json_reply
+from fakes.behaviours import ProviderBehaviours
 
 ControlHandler = Callable[[dict[str, Any]], Any]
 
@@ -104,7 +107,7 @@ $rows
 """)
 
 
-class MessagingFake(FakeServer):
+class MessagingFake(ProviderBehaviours, FakeServer):
     """A FakeServer that accepts messages: keeps them, shows them, can be steered remotely."""
 
     name = "fake-messaging"
@@ -119,13 +122,21 @@ class MessagingFake(FakeServer):
         self.inbound: list[dict[str, Any]] = []
         self.webhook_url = ""
         self.webhook_results: list[int] = []  # the status code of every webhook POST, in order
+        self._init_behaviours()
         self._controls = self._collect_controls()
 
     # ----- what subclasses use or override ---------------------------------
     def record_sent(self, entry: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             self.sent.append(entry)
+            self.schedule_answer(entry)  # a provider behaviour of that chat answers it (later)
         return entry
+
+    def dispatch(self, req: FakeRequest) -> Reply | None:
+        # Due provider answers go out before the request is handled: the product's next poll
+        # (or send) finds them written, and no test has to sleep for them.
+        self.release()
+        return super().dispatch(req)
 
     def chat_key(self, chat: Any) -> Any:
         """Normalise how a caller names a chat to how `sent` entries store `chat_id`."""
@@ -158,6 +169,14 @@ class MessagingFake(FakeServer):
     def _c_write(self, args: dict[str, Any]) -> dict[str, Any]:
         return self.write(str(args["chat"]), str(args["text"]), sender=str(args.get("sender", "")),
                           reply_to=str(args.get("reply_to", "")), deliveries=int(args.get("deliveries", 1)))  # fmt: skip
+
+    @control("behave")
+    def _c_behave(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self.behave(args.pop("chat"), **args)
+
+    @control("advance")
+    def _c_advance(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.advance(float(args.get("seconds", 0)))
 
     @control("webhook")
     def _c_webhook(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -198,11 +217,15 @@ class MessagingFake(FakeServer):
         super().reset()
         with self.lock:
             self.sent.clear()
+            self.answers.clear()
+            self.pending.clear()  # behaviours stay, like chats and groups
 
     def snapshot(self) -> dict[str, Any]:
         data = super().snapshot()
         with self.lock:
             data["sent"] = [dict(m) for m in self.sent]
+            data["behaviours"] = {str(chat): b.as_dict() for chat, b in self.behaviours.items()}
+            data["pending_answers"] = len(self.pending)
         return data
 
     # ----- inbox page ------------------------------------------------------

@@ -222,7 +222,8 @@ class FakeWAHA(MessagingFake):
         with self.lock:
             session = self._session(req.params["session"], expected="WORKING")
             rows = [m for m in self.sent if m["chat_id"] == chat_id and m.get("session") == session.name]
-            written = [m for m in self.inbound if m["chat_id"] == chat_id]
+            # A reaction is an event (message.reaction), not a message of the chat's history.
+            written = [m for m in self.inbound if m["chat_id"] == chat_id and not m.get("reaction")]
             me = session.me_id
         items = [
             {"id": m["message_id"], "timestamp": int(m["at"]), "from": me, "fromMe": True, "source": "api",
@@ -256,10 +257,26 @@ class FakeWAHA(MessagingFake):
     def webhook_event(self, entry: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             session = self.sessions.get("default") or next(iter(self.sessions.values()))
-        return {"id": f"evt_{secrets.token_hex(8)}", "timestamp": int(entry["at"] * 1000), "event": "message",
+        event, payload = "message", self._wa_message(entry, session.me_id)
+        if entry.get("reaction"):
+            event, payload = "message.reaction", self._wa_reaction(entry, session.me_id)
+        return {"id": f"evt_{secrets.token_hex(8)}", "timestamp": int(entry["at"] * 1000), "event": event,
                 "session": session.name, "me": {"id": session.me_id, "pushName": session.push_name},
-                "payload": self._wa_message(entry, session.me_id), "engine": "WEBJS",
+                "payload": payload, "engine": "WEBJS",
                 "environment": {"version": "fake", "engine": "WEBJS", "tier": "CORE"}}  # fmt: skip
+
+    def _wa_reaction(self, entry: dict[str, Any], me: str) -> dict[str, Any]:
+        """message.reaction's payload (WAHA docs, Events): `reaction.text` is the emoji ("" when taken
+        back), `reaction.messageId` the full id of the message reacted to."""
+        message = self._wa_message(entry, me)
+        keep = ("id", "timestamp", "from", "fromMe", "source", "to", "participant")
+        return {**{k: message[k] for k in keep}, "reaction": {"text": entry["text"], "messageId": entry["reply_to"]}}
+
+    def answer_reply(self, chat: Any, text: str, ours: dict[str, Any], sender: str) -> dict[str, Any]:
+        # A reply's replyTo.id is the bare message ID, not "true_<chat>_<ID>" (WAHA's ReplyToMessage:
+        # MessageIdOnlyProperty): the product must find its message by either form.
+        short = str(ours["message_id"]).split("_")[-1]
+        return self.write(chat, text, sender=self._who(chat, sender), reply_to=short)
 
     def _list_sessions(self, req: FakeRequest) -> Reply:
         show_all = req.query.get("all", "").lower() in ("true", "1")

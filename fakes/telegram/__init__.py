@@ -146,6 +146,37 @@ class FakeTelegram(Steering, BotApi, Updates, MessagingFake):
             )
         return str(chat_id)
 
+    # ----- provider behaviours (fakes/behaviours.py): a provider answers as a Telegram user ----
+    provider_user = 700000001
+
+    def _provider(self, sender: str) -> int:
+        user_id = int(sender) if sender else self.provider_user
+        self.add_user(user_id, first_name="Provider")
+        return user_id
+
+    def _group_of(self, chat: Any) -> int | None:
+        """None for a private chat (the user is the chat), else the group's id."""
+        return None if int(chat) in self.users and int(chat) not in self.chats else int(chat)
+
+    def answer_reply(self, chat: Any, text: str, ours: dict[str, Any], sender: str) -> dict[str, Any]:
+        user = int(chat) if self._group_of(chat) is None else self._provider(sender)
+        token = self._token_of(ours)
+        return self.user_sends(user, text, chat_id=self._group_of(chat), token=token, reply_to=int(ours["message_id"]))
+
+    def answer_quote(self, chat: Any, text: str, ours: dict[str, Any], sender: str) -> dict[str, Any]:
+        # Reaches a bot in privacy mode only as an admin (Bot API, privacy mode); the fake delivers it.
+        user = int(chat) if self._group_of(chat) is None else self._provider(sender)
+        return self.user_sends(user, text, chat_id=self._group_of(chat), token=self._token_of(ours))
+
+    def answer_react(self, chat: Any, emoji: str, ours: dict[str, Any], sender: str) -> dict[str, Any]:
+        user = int(chat) if self._group_of(chat) is None else self._provider(sender)
+        return self.user_reacts(user, int(chat), int(ours["message_id"]), emoji, token=self._token_of(ours))
+
+    def _token_of(self, ours: dict[str, Any]) -> str | None:
+        """The bot that sent our message: its updates carry the answer."""
+        with self.lock:
+            return next((t for t, b in self.bots.items() if b.id == ours.get("bot_id")), None)
+
     def auth_hint(self) -> str:
         with self.lock:
             return "bot tokens: " + ", ".join(self.bots) + f"  (e.g. {self.url}/bot{next(iter(self.bots))}/getMe)"

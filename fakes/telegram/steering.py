@@ -4,6 +4,7 @@ updates a person's action produces (bot added, user pressed Start, user wrote)."
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from fakes.telegram.world import CHAT_TYPES, DEFAULT_ACTOR, BotAccount, Chat, User
@@ -19,6 +20,7 @@ class Steering:
     users: dict[int, User]
     default_token: str | None
     _forced_429: list[int]
+    _queue: Any  # Updates._queue
 
     # ===== Python helpers: directory =========================================
     def add_bot(
@@ -154,6 +156,20 @@ class Steering:
             else:
                 chat = self._known_chat(chat_id).as_dict()
             return self._message_update(self._bot(token), chat, user, text, reply_to)
+
+    def user_reacts(
+        self, user_id: int, chat_id: int, message_id: int, emoji: str = "👍", token: str | None = None
+    ) -> dict[str, Any]:
+        """The user puts `emoji` on message `message_id` of `chat_id`: a message_reaction update, which
+        Telegram sends only to a bot that is an administrator there and asked for it by name in
+        allowed_updates (Bot API: Update.message_reaction); the fake checks only the second."""
+        with self.lock:
+            self.add_user(user_id)
+            user = self.users[int(user_id)]
+            chat = user.chat_dict() if int(chat_id) == user.id else self._known_chat(chat_id).as_dict()
+            event = {"chat": chat, "message_id": int(message_id), "user": user.as_dict(), "date": int(time.time()),
+                     "old_reaction": [], "new_reaction": [{"type": "emoji", "emoji": emoji}]}  # fmt: skip
+            return self._queue(self._bot(token), "message_reaction", event)
 
     def pending_updates(self, token: str | None = None) -> list[dict[str, Any]]:
         with self.lock:
