@@ -62,8 +62,9 @@ class WahaTransport(WhatsAppTransport):
     can_find_sent = True
 
     def parse_webhook(self, body: Any) -> list[Incoming]:
-        # {"event": "message" | "message.any", "session", "payload": WAMessage} (WAHA docs, Events).
-        if not isinstance(body, dict) or body.get("event") not in ("message", "message.any"):
+        # {"event": "message" | "message.any" | "message.reaction", "session", "payload": WAMessage}
+        # (WAHA docs, Events); a reaction's payload carries reaction {text, messageId}.
+        if not isinstance(body, dict) or body.get("event") not in ("message", "message.any", "message.reaction"):
             return []
         if body.get("session") not in (None, self.session):
             return []
@@ -144,14 +145,21 @@ class WahaTransport(WhatsAppTransport):
 
 def _incoming(transport: WahaTransport, payload: Any) -> Incoming | None:
     """A WAMessage someone else wrote: `from` is the chat, `participant` the sender in a group,
-    `replyTo.id` the message it answers; our own (fromMe, also sent by message.any) are skipped."""
+    `replyTo.id` the message it answers; our own (fromMe, also sent by message.any) are skipped.
+    A reaction reads as its emoji answering `reaction.messageId`; one taken back ("") as nothing."""
     if not isinstance(payload, dict) or payload.get("fromMe") is True:
         return None
     data = nested(payload, "_data")
     reply = nested(payload, "replyTo")
+    text, reply_to = payload.get("body"), _serialized(reply.get("id"))
+    if "reaction" in payload:
+        reaction = nested(payload, "reaction")
+        text, reply_to = reaction.get("text"), _serialized(reaction.get("messageId"))
+        if not text:
+            return None
     return incoming(transport, chat=payload.get("from"), sender=payload.get("participant") or payload.get("from"),
                     name=data.get("notifyName") or data.get("pushName") or payload.get("notifyName") or "",
-                    text=payload.get("body"), message_id=message_id(payload), reply_to=_serialized(reply.get("id")),
+                    text=text, message_id=message_id(payload), reply_to=reply_to,
                     at=payload.get("timestamp"), raw=payload)  # fmt: skip
 
 

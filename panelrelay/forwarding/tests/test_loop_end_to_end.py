@@ -1,0 +1,243 @@
+"""The loop closes end to end: forward → a provider behaviour answers in the fake → the order's state.
+
+Everything real but the outside world: the Forward submit, the worker, the transports, the front
+door, the answers receiver, the request page; the providers are the fakes' behaviours
+(fakes/behaviours.py), and time is the fakes' simulated clock and `now=` arguments, never a sleep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from fakes.evolution import FakeEvolution
+from fakes.greenapi import FakeGreenAPI
+from panelrelay.accounts.models import Membership, Workspace
+from panelrelay.core.testing import make_user
+from panelrelay.demo import scenario
+from panelrelay.forwarding.models import (
+    AnswerKind,
+    Command,
+    ForwardRequest,
+    Message,
+    Outcome,
+    Progress,
+    RequestOrder,
+)
+from panelrelay.forwarding.submit import create_request
+from panelrelay.panels.models import Panel
+from panelrelay.transports.integrations.telegram.updates import poll
+from panelrelay.transports.models import Connection, Destination
+from panelrelay.transports.services import poll_chats
+
+pytestmark = pytest.mark.django_db
+TG_GROUP, WA_GROUP = -1006, "120363000000000061@g.us"
+EVO_GROUP, GREEN_GROUP = "120363000000000062@g.us", "120363000000000063@g.us"
+# chat, destination kind, provider domain, alias, first panel order id, first external id
+CHATS = {
+    "telegram": (TG_GROUP, "tg_group", "tg-own-panel.example", "Tg_P", 81001, 9_100_001),
+    "waha": (WA_GROUP, "wa_group", "waha-own-panel.example", "Waha_P", 82001, 9_200_001),
+    "evolution": (EVO_GROUP, "wa_group", "evo-own-panel.example", "Evo_P", 83001, 9_300_001),
+    "greenapi": (GREEN_GROUP, "wa_group", "green-own-panel.example", "Green_P", 84001, 9_400_001),
+}
+
+
+@dataclass
+class Loop:
+    workspace: Workspace
+    panel: Panel
+    owner: Client
+    fakes: dict[str, Any]
+    destinations: dict[str, Destination] = field(default_factory=dict)
+
+    def fake(self, kind: str) -> Any:
+        return self.fakes[kind]
+
+    def chat(self, kind: str) -> Any:
+        return CHATS[kind][0]
+
+    def panel_ids(self, kind: str, count: int = 2) -> list[str]:
+        return [str(CHATS[kind][4] + n) for n in range(count)]
+
+    def forward(self, kind: str, count: int = 2, command: str = "refill") -> ForwardRequest:
+        commands = {c.slug: c for c in Command.for_workspace(self.workspace)}
+        request = create_request(self.workspace, self.panel, commands[command], self.panel_ids(kind, count))
+        scenario.drain(timeout=30)
+        return request
+
+    def receive(self) -> None:
+        """What the worker's periodic polls do: read the Telegram updates and the gateways' chats."""
+        for destination in self.destinations.values():
+            connection = Connection.objects.get(pk=destination.connection_id)
+            if connection.kind == "telegram":
+                poll(connection)
+            else:
+                poll_chats(connection)
+
+    def orders(self, kind: str, count: int = 2) -> list[RequestOrder]:
+        found = RequestOrder.objects.filter(workspace=self.workspace, panel_order_id__in=self.panel_ids(kind, count))
+        return list(found.order_by("panel_order_id"))
+
+    def page(self, request: ForwardRequest) -> str:
+        response = self.owner.get(f"/requests/{request.code}/")
+        assert response.status_code == 200
+        return response.content.decode()
+
+
+@pytest.fixture
+def no_pacing(settings):
+    settings.PACING_TELEGRAM_GROUP_SECONDS = settings.PACING_TELEGRAM_BOT_SECONDS = 0
+    settings.PACING_WHATSAPP_JITTER = 0
+
+
+@pytest.fixture
+def fake_evolution():
+    with FakeEvolution() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_greenapi():
+    with FakeGreenAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+def loop(fake_panel, fake_telegram, fake_waha, fake_evolution, fake_greenapi, no_pacing) -> Loop:
+    ws = Workspace.objects.create(name="Loop SMM")
+    alice = make_user("alice@example.org")
+    Membership.objects.create(user=alice, workspace=ws, role=Membership.OWNER)
+    owner = Client()
+    owner.force_login(alice)
+    fakes = {"telegram": fake_telegram, "waha": fake_waha, "evolution": fake_evolution, "greenapi": fake_greenapi}
+    fake_telegram.add_chat(TG_GROUP, type="supergroup", title="Tg provider")
+    fake_waha.add_group(WA_GROUP, "WAHA provider")
+    fake_evolution.add_group(EVO_GROUP, "Evolution provider")
+    fake_greenapi.add_group(GREEN_GROUP, "Green-API provider")
+    connections = {
+        "telegram": scenario.telegram(ws, fake_telegram.url),
+        "waha": scenario.waha(ws, fake_waha.url, pace=0),
+        "evolution": scenario.evolution(ws, fake_evolution.url, pace=0),
+        "greenapi": scenario.greenapi(ws, fake_greenapi.url, pace=0),
+    }
+    Connection.objects.exclude(kind="telegram").update(receive=Connection.RECEIVE_POLL)
+    found = Loop(ws, scenario.panel(ws, fake_panel.url), owner, fakes)
+    for kind, (chat, dest_kind, domain, alias, first, external) in CHATS.items():
+        destination = scenario.destination(connections[kind], f"{alias} group", dest_kind, str(chat))
+        scenario.route(scenario.provider(ws, domain, alias), destination)
+        found.destinations[kind] = destination
+        for n in range(3):
+            fake_panel.add_order(id=first + n, provider=domain, external_id=str(external + n), quantity=1000)
+    for connection in Connection.objects.filter(workspace=ws).exclude(kind="telegram"):
+        poll_chats(connection)  # the first look notes where each chat is: answers from now on are read
+    return found
+
+
+def assert_answered(orders: list[RequestOrder], kind: str, words: str) -> None:
+    outcome = {"done": Outcome.ANSWERED_DONE, "refused": Outcome.ANSWERED_REFUSED,
+               "working": Outcome.ANSWERED_WORKING, "other": Outcome.ANSWERED_OTHER}[kind]  # fmt: skip
+    for order in orders:
+        assert (order.state, order.progress, order.answer_kind, order.outcome) == (
+            RequestOrder.SENT, Progress.ANSWERED, kind, outcome), order.reason  # fmt: skip
+        assert order.answer_text == words and order.answered_at is not None
+
+
+def test_a_telegram_provider_who_replies_done_answers_the_orders_of_that_message(loop) -> None:
+    loop.fake("telegram").behave(TG_GROUP, "reply")
+    request = loop.forward("telegram")
+    loop.receive()
+    assert_answered(loop.orders("telegram"), AnswerKind.DONE, "done")
+    page = loop.page(request)
+    assert "Done" in page and "answer-words" in page
+
+
+def test_a_waha_provider_who_replies_by_the_bare_message_id_answers_the_orders(loop) -> None:
+    loop.fake("waha").behave(WA_GROUP, "reply", says="refused")
+    request = loop.forward("waha")
+    loop.receive()
+    assert_answered(loop.orders("waha"), AnswerKind.REFUSED, "not possible, already completed")
+    assert "not possible, already completed" in loop.page(request)
+
+
+def test_an_evolution_provider_who_quotes_the_ids_in_a_new_message_answers_them(loop) -> None:
+    loop.fake("evolution").behave(EVO_GROUP, "quote", says="working")
+    loop.forward("evolution", count=2)
+    loop.receive()
+    first, second = loop.orders("evolution")
+    assert_answered([first, second], AnswerKind.WORKING, f"{first.external_id} {second.external_id} processing")
+    [written] = [a["written"] for a in loop.fake("evolution").answers]
+    assert not written["reply_to"]  # a new message, not a reply: found by the ids it quotes
+
+
+def test_a_green_api_provider_who_reacts_thumbs_up_answers_done(loop) -> None:
+    loop.fake("greenapi").behave(GREEN_GROUP, "react")
+    loop.forward("greenapi")
+    loop.receive()
+    assert_answered(loop.orders("greenapi"), AnswerKind.DONE, "👍")
+
+
+def test_a_waha_reaction_posted_to_the_webhook_answers_done(loop, client) -> None:
+    from panelrelay.transports import hooks
+
+    fake = loop.fake("waha")
+    fake.behave(WA_GROUP, "react")
+    loop.forward("waha")
+    [written] = fake.release()
+    connection = loop.destinations["waha"].connection
+    Connection.objects.filter(pk=connection.pk).update(receive=Connection.RECEIVE_WEBHOOK)
+    path = "/" + hooks.url_for(Connection.objects.get(pk=connection.pk)).split("://", 1)[1].split("/", 1)[1]
+    assert client.post(path, fake.webhook_event(written), content_type="application/json").status_code == 200
+    assert_answered(loop.orders("waha"), AnswerKind.DONE, "👍")
+
+
+def test_an_answer_in_another_language_is_read_by_the_default_words(loop) -> None:
+    loop.fake("telegram").behave(TG_GROUP, "reply", language="hi")
+    loop.fake("greenapi").behave(GREEN_GROUP, "quote", says="refused", language="id")
+    loop.forward("telegram")
+    loop.forward("greenapi", count=1)
+    loop.receive()
+    assert_answered(loop.orders("telegram"), AnswerKind.DONE, "ho gaya")
+    [green] = loop.orders("greenapi", 1)
+    assert_answered([green], AnswerKind.REFUSED, f"{green.external_id} tidak bisa")
+
+
+def test_a_providers_own_domain_in_its_answer_is_stored_and_shown_as_its_alias(loop) -> None:
+    domain = CHATS["waha"][2]
+    loop.fake("waha").behave(WA_GROUP, "reply", domain=domain)
+    request = loop.forward("waha")
+    loop.receive()
+    # The whole address becomes the alias, as in chat titles (panels.privacy.mask_domains).
+    assert_answered(loop.orders("waha"), AnswerKind.DONE, "done, see Waha_P")
+    page = loop.page(request)
+    assert domain not in page and "done, see Waha_P" in page
+    for order in loop.orders("waha"):
+        assert domain not in order.reason
+
+
+def test_a_silent_provider_leaves_the_orders_sent_with_no_answer_yet(loop) -> None:
+    loop.fake("evolution").behave(EVO_GROUP, "silent")
+    loop.forward("evolution")
+    loop.fake("evolution").advance(7 * 24 * 3600)
+    loop.receive()
+    assert {(o.state, o.progress) for o in loop.orders("evolution")} == {(RequestOrder.SENT, Progress.NONE)}
+    assert loop.fake("evolution").answers == []
+
+
+def test_a_delayed_answer_arrives_when_the_fake_clock_gets_there(loop) -> None:
+    fake = loop.fake("telegram")
+    fake.behave(TG_GROUP, "reply", says="working", delay=2 * 3600)
+    loop.forward("telegram")
+    loop.receive()
+    assert {o.progress for o in loop.orders("telegram")} == {Progress.NONE}
+    fake.advance(3600)
+    loop.receive()
+    assert {o.progress for o in loop.orders("telegram")} == {Progress.NONE}
+    fake.advance(3600)
+    loop.receive()
+    assert_answered(loop.orders("telegram"), AnswerKind.WORKING, "processing")
+    message = Message.objects.get(destination=loop.destinations["telegram"])
+    [answer] = fake.answers
+    assert answer["answers"] == int(message.remote_id)
