@@ -10,6 +10,8 @@ door (transports.incoming), where `receiver` is subscribed first for private cha
   if their role allows forwarding; once every order is final, one summary goes back;
 - "/panel" lists the workspace's panels and "/panel 2" (or a name) picks the one this member's
   commands go to (also on the profile page); without a choice, the first panel turned on;
+- "/status 123 456" answers where each id's latest request stands (any panel): sent where, the
+  provider's answer (masked, as everywhere), the panel's confirmation, a reminder or escalation;
 - anything from an account not linked is ignored silently: no reply, no request.
 
 Every answer is a worker job (`intake.bot_send`, `intake.bot_summary`), paced like any message.
@@ -19,17 +21,19 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.timesince import timesince
 
 from panelrelay.core import params
-from panelrelay.forwarding.models import Command, ForwardRequest, RequestOrder
+from panelrelay.forwarding.models import Command, ForwardRequest, Progress, RequestOrder
 from panelrelay.forwarding.submit import SubmitError, create_request
 from panelrelay.intake.models import BotMessage, TelegramLink
 from panelrelay.panels.models import Panel
+from panelrelay.reading.orderids import NotOrderIds, split_ids
 from panelrelay.reading.parser import parse_bot_command
 from panelrelay.transports.incoming import Incoming
 from panelrelay.transports.models import Connection
@@ -39,9 +43,11 @@ log = logging.getLogger("panelrelay.intake")
 LINK_VALID = timedelta(days=1)
 HELP = (
     "Send a command and panel order ids, e.g. /refill 123 456 (also /cancel, /speed_up, /partial). "
-    "/panel shows which panel they go to."
+    "/panel shows which panel they go to. /status 123 456 says where those orders stand."
 )
 _PANEL_COMMAND = re.compile(r"\s*/panel(?:@([A-Za-z0-9_]+))?(?:\s+(.*))?\s*$", re.IGNORECASE | re.DOTALL)
+_STATUS_COMMAND = re.compile(r"\s*/status(?:@([A-Za-z0-9_]+))?(?:\s+(.*))?\s*$", re.IGNORECASE | re.DOTALL)
+STATUS_MAX = 30  # ids answered by one /status: the answer stays one readable message
 
 
 def receiver(incoming: Incoming) -> bool:
@@ -65,14 +71,20 @@ def handle_private(connection: Connection, message: dict[str, Any]) -> bool:
     if link is None:
         return True  # not one of the team: silence, and no provider start-link handling either
     if _first_time(connection, user_id, message):
-        choice = _PANEL_COMMAND.match(text)
-        addressed = choice and choice.group(1)
-        ours = (connection.config.get("username") or "").lstrip("@").casefold()
-        if choice and (not addressed or not ours or addressed.casefold() == ours):
-            _choose_panel(connection, link, user_id, (choice.group(2) or "").strip())
-        else:
-            _command(connection, link, user_id, text)
+        _dispatch(connection, link, user_id, text)
     return True
+
+
+def _dispatch(connection: Connection, link: TelegramLink, user_id: str, text: str) -> None:
+    """/panel and /status (addressed to this bot or to none); anything else is a forwarding command."""
+    ours = (connection.config.get("username") or "").lstrip("@").casefold()
+    for pattern, action in ((_PANEL_COMMAND, _choose_panel), (_STATUS_COMMAND, _status)):
+        found = pattern.match(text)
+        addressed = found and found.group(1)
+        if found and (not addressed or not ours or addressed.casefold() == ours):
+            action(connection, link, user_id, (found.group(2) or "").strip())
+            return
+    _command(connection, link, user_id, text)
 
 
 def _first_time(connection: Connection, user_id: str, message: dict[str, Any]) -> bool:
@@ -177,6 +189,56 @@ def _choose_panel(connection: Connection, link: TelegramLink, user_id: str, want
     if len(panels) > 1:
         lines.append("Choose with /panel 2 (its number or name).")
     say(connection, user_id, "\n".join(lines))
+
+
+def _status(connection: Connection, link: TelegramLink, user_id: str, wanted: str) -> None:
+    try:
+        ids = split_ids(wanted)
+    except NotOrderIds as exc:
+        say(connection, user_id, str(exc))
+        return
+    if not ids:
+        say(connection, user_id, "Send /status and panel order ids, e.g. /status 123 456.")
+        return
+    say(connection, user_id, status(link.membership.workspace_id, ids))
+
+
+def status(workspace_id: int, ids: list[str], now: datetime | None = None) -> str:
+    """One line per id: where its latest request stands (any panel of the workspace)."""
+    now = now or timezone.now()
+    shown = ids[:STATUS_MAX]
+    latest: dict[str, RequestOrder] = {}
+    rows = RequestOrder.objects.filter(workspace_id=workspace_id, panel_order_id__in=shown).select_related("request")
+    for order in rows.order_by("-id"):
+        latest.setdefault(order.panel_order_id, order)
+    lines = [status_line(latest[i], now) if i in latest else f"no request for {i}" for i in shown]
+    if len(ids) > STATUS_MAX:
+        lines.append(f"… and {len(ids) - STATUS_MAX} more: ask for at most {STATUS_MAX} at a time")
+    return "\n".join(lines)
+
+
+def status_line(order: RequestOrder, now: datetime) -> str:
+    """`123: refill sent to FastLikes_A 3 hours ago · answered done “✅” 2 hours ago` (words masked)."""
+    head = f"{order.panel_order_id}: {order.request.command_label.lower()} ({order.request.panel_name})"
+    if order.state != RequestOrder.SENT or order.sent_at is None:
+        why = order.reason or order.get_outcome_display()
+        return f"{head} {order.get_state_display().lower()}: {why} {_ago(order.updated, now)}"
+    parts = [f"{head} sent to {order.provider_alias or order.destination_label} {_ago(order.sent_at, now)}"]
+    if order.answered_at:
+        words = f" “{' '.join(order.answer_text.split())[:120]}”" if order.answer_text else ""
+        parts.append(f"answered {order.answer_kind}{words} {_ago(order.answered_at, now)}")
+    if order.progress == Progress.CONFIRMED and order.confirmed_at:
+        parts.append(f"confirmed by the panel {_ago(order.confirmed_at, now)}")
+    elif order.progress in (Progress.FOLLOW_UP, Progress.ESCALATED, Progress.NO_ANSWER):
+        at = order.escalated_at if order.progress != Progress.FOLLOW_UP else order.follow_up_at
+        parts.append(f"{order.get_progress_display().lower()}{' ' + _ago(at, now) if at else ''}")
+    return " · ".join(parts)
+
+
+def _ago(at: datetime, now: datetime) -> str:
+    if now - at < timedelta(minutes=1):
+        return "just now"
+    return timesince(at, now, depth=1).replace("\xa0", " ") + " ago"  # Django's non-breaking space
 
 
 def say(connection: Connection, chat: str, text: str) -> None:
