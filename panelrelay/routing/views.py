@@ -30,7 +30,9 @@ def _destination(request: MemberRequest) -> Destination | None:
 @require_member("routing")
 def routing(request: MemberRequest) -> HttpResponse:
     providers = scoped(request, Provider).order_by("alias")
-    routes = {r.provider_id: r for r in scoped(request, ProviderRoute)}
+    routes = {
+        r.provider_id: r for r in scoped(request, ProviderRoute).select_related("destination", "backup_destination")
+    }
     ctx = {
         "rows": [(p, routes.get(p.id), routes[p.id].enabled if p.id in routes else True) for p in providers],
         "overrides": scoped(request, ServiceOverride).select_related("destination", "panel"),
@@ -52,6 +54,21 @@ def set_provider_destination(request: MemberRequest, code: UUID) -> HttpResponse
     return render(
         request, "routing/_saved.html", {"text": f"{provider.alias} → {route.destination or 'no destination'}"}
     )
+
+
+@require_member("routing")
+@require_POST
+def set_provider_backup(request: MemberRequest, code: UUID) -> HttpResponse:
+    """Where this provider's unanswered requests go after the reminder (forwarding/followup.py)."""
+    provider = get_for_member(request, Provider, code=code)
+    backup = _destination(request)  # first: a bad or foreign pick leaves no route behind
+    route, _ = ProviderRoute.objects.get_or_create(provider=provider, defaults={"workspace": request.workspace})
+    if backup is not None and backup.id == route.destination_id:
+        text = f"{provider.alias}: the backup must be another chat than its destination; not saved"
+        return render(request, "routing/_saved.html", {"text": text, "error": True})
+    route.backup_destination = backup
+    route.save(update_fields=["backup_destination"])
+    return render(request, "routing/_saved.html", {"text": f"{provider.alias} backup → {backup or 'none'}"})
 
 
 @require_member("routing")
