@@ -8,16 +8,19 @@ door, the answers receiver, the request page; the providers are the fakes' behav
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from fakes.evolution import FakeEvolution
 from fakes.greenapi import FakeGreenAPI
 from panelrelay.accounts.models import Membership, Workspace
 from panelrelay.core.testing import make_user
 from panelrelay.demo import scenario
+from panelrelay.forwarding.followup import run_follow_ups
 from panelrelay.forwarding.models import (
     AnswerKind,
     Command,
@@ -28,10 +31,16 @@ from panelrelay.forwarding.models import (
     RequestOrder,
 )
 from panelrelay.forwarding.submit import create_request
+from panelrelay.forwarding.watch import watch_due
+from panelrelay.intake import tickets
 from panelrelay.panels.models import Panel
+from panelrelay.routing.models import ProviderRoute
 from panelrelay.transports.integrations.telegram.updates import poll
-from panelrelay.transports.models import Connection, Destination
+from panelrelay.transports.models import Connection, Destination, Incident
 from panelrelay.transports.services import poll_chats
+from panelrelay.worker.models import Job
+from panelrelay.worker.registry import PERIODIC
+from panelrelay.worker.runner import Worker
 
 pytestmark = pytest.mark.django_db
 TG_GROUP, WA_GROUP = -1006, "120363000000000061@g.us"
@@ -107,6 +116,7 @@ def fake_greenapi():
 
 @pytest.fixture
 def loop(fake_panel, fake_telegram, fake_waha, fake_evolution, fake_greenapi, no_pacing) -> Loop:
+    fake_telegram.strict_limits = False  # this is about answers; pacing has its own tests
     ws = Workspace.objects.create(name="Loop SMM")
     alice = make_user("alice@example.org")
     Membership.objects.create(user=alice, workspace=ws, role=Membership.OWNER)
@@ -241,3 +251,118 @@ def test_a_delayed_answer_arrives_when_the_fake_clock_gets_there(loop) -> None:
     message = Message.objects.get(destination=loop.destinations["telegram"])
     [answer] = fake.answers
     assert answer["answers"] == int(message.remote_id)
+
+
+# ----- silence: follow-up, escalation, No answer; the panel's confirmation; the ticket's second reply ----
+
+
+def run_jobs(rounds: int = 4) -> None:
+    """Run what the follow-ups, outcomes and tickets queued (drain() waits only for open orders).
+    A job that said Retry(n s) is made due at once: the queue's time is simulated too."""
+    worker = Worker(worker_id="loop", idle_sleep=0)
+    for _ in range(rounds):
+        worker.run(burst=True, max_seconds=30)
+        waiting = Job.objects.filter(state=Job.QUEUED, run_at__gt=timezone.now()).exclude(kind__in=list(PERIODIC))
+        if not waiting.update(run_at=timezone.now()):
+            return
+
+
+def test_a_silent_provider_is_reminded_then_escalated_to_the_backup_then_no_answer(loop, fake_telegram) -> None:
+    fake_telegram.add_chat(-1009, type="supergroup", title="Backup provider")
+    backup = scenario.destination(loop.destinations["telegram"].connection, "Backup group", "tg_group", "-1009")
+    ProviderRoute.objects.filter(destination=loop.destinations["telegram"]).update(backup_destination=backup)
+    fake_telegram.behave(TG_GROUP, "silent")
+    request = loop.forward("telegram")
+    sent_at = loop.orders("telegram")[0].sent_at
+
+    run_follow_ups(now=sent_at + timedelta(hours=5))
+    assert {o.progress for o in loop.orders("telegram")} == {Progress.NONE}  # not due before 6 h
+    run_follow_ups(now=sent_at + timedelta(hours=7))
+    run_jobs()
+    assert {(o.progress, o.outcome) for o in loop.orders("telegram")} == {(Progress.FOLLOW_UP, Outcome.FOLLOW_UP_SENT)}
+    reminder = fake_telegram.messages_to(TG_GROUP)[-1]["text"]
+    assert reminder.startswith("Reminder — REFILL still pending") and all(
+        o.external_id in reminder for o in loop.orders("telegram")
+    )
+
+    run_follow_ups(now=sent_at + timedelta(hours=7 + 13))
+    run_jobs()
+    assert {o.progress for o in loop.orders("telegram")} == {Progress.ESCALATED}
+    [escalation] = fake_telegram.messages_to(-1009)
+    assert escalation["text"].startswith("Escalation —") and "Tg_P" not in escalation["text"]
+    assert Incident.objects.filter(workspace=loop.workspace).exists()  # the owner was told
+
+    run_follow_ups(now=sent_at + timedelta(hours=7 + 13 + 13))
+    assert {(o.progress, o.outcome) for o in loop.orders("telegram")} == {(Progress.NO_ANSWER, Outcome.NO_ANSWER)}
+    assert "No answer" in loop.page(request)
+    assert fake_telegram.answers == []
+
+
+def test_a_provider_who_answers_the_reminder_stops_the_escalation(loop, fake_waha) -> None:
+    fake_waha.behave(WA_GROUP, "silent")
+    loop.forward("waha")
+    sent_at = loop.orders("waha")[0].sent_at
+    fake_waha.behave(WA_GROUP, "reply", language="tr", delay=600)  # wakes up ten minutes after the reminder
+    run_follow_ups(now=sent_at + timedelta(hours=7))
+    run_jobs()
+    loop.receive()
+    assert {o.progress for o in loop.orders("waha")} == {Progress.FOLLOW_UP}
+    fake_waha.advance(600)
+    loop.receive()
+    assert_answered(loop.orders("waha"), AnswerKind.DONE, "tamamlandı")
+    reminder = Message.objects.get(destination=loop.destinations["waha"], kind=Message.REMINDER)
+    assert fake_waha.answers[0]["answers"] == reminder.remote_id
+    run_follow_ups(now=sent_at + timedelta(hours=7 + 13))
+    assert {o.progress for o in loop.orders("waha")} == {Progress.ANSWERED}
+
+
+def test_a_cancel_the_panel_shows_canceled_is_confirmed_though_the_provider_is_silent(loop, fake_panel) -> None:
+    loop.fake("greenapi").behave(GREEN_GROUP, "silent")
+    for panel_id in loop.panel_ids("greenapi"):
+        fake_panel.update_order(int(panel_id), status="In progress", remains=600)
+    request = loop.forward("greenapi", command="cancel")
+    sent_at = loop.orders("greenapi")[0].sent_at
+    watch_due(now=sent_at + timedelta(minutes=6))
+    assert {(o.progress, o.watched_status) for o in loop.orders("greenapi")} == {(Progress.NONE, "In progress")}
+    fake_panel.update_order(int(loop.panel_ids("greenapi")[0]), status="Canceled", remains=1000)  # the cue
+    watch_due(now=sent_at + timedelta(minutes=20))
+    canceled, running = loop.orders("greenapi")
+    assert (canceled.progress, canceled.outcome, canceled.watched_status) == (
+        Progress.CONFIRMED, Outcome.CONFIRMED, "Canceled")  # fmt: skip
+    assert running.progress == Progress.NONE
+    assert "Canceled" in loop.page(request)
+
+
+def ticket_for(loop, fake_panel, kind: str, command: str, count: int = 1) -> dict[str, Any]:
+    """A customer's ticket asking for `command` on the first `count` orders of `kind`, polled and forwarded."""
+    Panel.objects.filter(pk=loop.panel.pk).update(tickets_enabled=True)
+    ids = loop.panel_ids(kind, count)
+    user = fake_panel.get_order(int(ids[0]))["user"]
+    ticket = fake_panel.add_ticket(user, "Order help", f"please {command} {' '.join(ids)}")
+    assert tickets.poll_panel(Panel.objects.get(pk=loop.panel.pk)), "the ticket became a request"
+    scenario.drain(timeout=30)
+    run_jobs()
+    assert len(fake_panel.tickets_replies(ticket["id"])) == 1, "the first reply: forwarded"
+    return ticket
+
+
+def test_a_tickets_customer_hears_the_providers_done_in_a_second_reply(loop, fake_panel) -> None:
+    loop.fake("telegram").behave(TG_GROUP, "reply", text="refilled ✅", domain=CHATS["telegram"][2])
+    ticket = ticket_for(loop, fake_panel, "telegram", "refill")
+    loop.receive()
+    run_jobs()
+    first, second = [r["message"] for r in fake_panel.tickets_replies(ticket["id"])]
+    assert second == f"The provider confirmed your refill for order(s) {loop.panel_ids('telegram')[0]}."
+    assert "Tg_P" not in second and CHATS["telegram"][2] not in second
+
+
+def test_a_tickets_customer_hears_the_panels_cancel_in_a_second_reply(loop, fake_panel) -> None:
+    loop.fake("evolution").behave(EVO_GROUP, "silent")
+    [panel_id] = loop.panel_ids("evolution", 1)
+    fake_panel.update_order(int(panel_id), status="In progress", remains=600)
+    ticket = ticket_for(loop, fake_panel, "evolution", "cancel")
+    fake_panel.update_order(int(panel_id), status="Canceled", remains=1000)
+    watch_due(now=loop.orders("evolution", 1)[0].sent_at + timedelta(minutes=6))
+    run_jobs()
+    replies = [r["message"] for r in fake_panel.tickets_replies(ticket["id"])]
+    assert len(replies) == 2 and panel_id in replies[1] and "cancel" in replies[1]
