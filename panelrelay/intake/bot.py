@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from panelrelay.accounts.models import Membership
 from panelrelay.core import params
 from panelrelay.forwarding.models import Command, ForwardRequest, Progress, RequestOrder
 from panelrelay.forwarding.submit import SubmitError, create_request
@@ -200,15 +201,21 @@ def _status(connection: Connection, link: TelegramLink, user_id: str, wanted: st
     if not ids:
         say(connection, user_id, "Send /status and panel order ids, e.g. /status 123 456.")
         return
-    say(connection, user_id, status(link.membership.workspace_id, ids))
+    say(connection, user_id, status(link.membership, ids))
 
 
-def status(workspace_id: int, ids: list[str], now: datetime | None = None) -> str:
-    """One line per id: where its latest request stands (any panel of the workspace)."""
+def status(membership: Membership, ids: list[str], now: datetime | None = None) -> str:
+    """One line per id: where its latest request stands (any panel of the workspace).
+
+    What the member sees on Activity: every request with "See all activity", else their own.
+    """
     now = now or timezone.now()
     shown = ids[:STATUS_MAX]
     latest: dict[str, RequestOrder] = {}
-    rows = RequestOrder.objects.filter(workspace_id=workspace_id, panel_order_id__in=shown).select_related("request")
+    rows = RequestOrder.objects.filter(workspace_id=membership.workspace_id, panel_order_id__in=shown)
+    if not membership.has("activity"):
+        rows = rows.filter(request__created_by_id=membership.user_id)
+    rows = rows.select_related("request")
     for order in rows.order_by("-id"):
         latest.setdefault(order.panel_order_id, order)
     lines = [status_line(latest[i], now) if i in latest else f"no request for {i}" for i in shown]

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from panelrelay.accounts.models import Workspace
+from panelrelay.accounts.models import Membership, Workspace
 from panelrelay.forwarding.models import ForwardRequest, Progress, RequestOrder
 from panelrelay.intake.bot import HELP, STATUS_MAX, status
 from panelrelay.intake.tests.helpers import order, run_until
@@ -70,12 +70,25 @@ def test_status_reads_only_this_workspace_and_the_latest_request(team) -> None: 
     wired, member, client = team
     other = Workspace.objects.create(name="Other")
     for workspace, label in ((other, "Cancel"), (wired.workspace, "Refill"), (wired.workspace, "Speed up")):
-        request = ForwardRequest.objects.create(workspace=workspace, panel_name="Main", command_label=label)
+        request = ForwardRequest.objects.create(workspace=workspace, panel_name="Main", command_label=label,
+                                                created_by=member.user)  # fmt: skip
         RequestOrder.objects.create(
             request=request, workspace=workspace, panel_order_id="500", command_slug=label.lower(),
             state=RequestOrder.SKIPPED, reason="no route to a destination",
         )  # fmt: skip
-    assert status(other.pk, ["500"]) == "500: cancel (Main) skipped: no route to a destination just now"
-    assert status(wired.workspace.pk, ["500"]) == "500: speed up (Main) skipped: no route to a destination just now"
+    outsider = Membership(workspace=other, user=member.user, role=Membership.OWNER)
+    assert status(outsider, ["500"]) == "500: cancel (Main) skipped: no route to a destination just now"
+    assert status(member, ["500"]) == "500: speed up (Main) skipped: no route to a destination just now"
     many = [str(1000 + n) for n in range(STATUS_MAX + 5)]
-    assert status(wired.workspace.pk, many).splitlines()[-1] == "… and 5 more: ask for at most 30 at a time"
+    assert status(member, many).splitlines()[-1] == "… and 5 more: ask for at most 30 at a time"
+
+
+def test_without_see_all_activity_a_member_sees_only_their_own_requests(team) -> None:  # noqa: F811
+    wired, member, client = team
+    owner_request = ForwardRequest.objects.create(workspace=wired.workspace, panel_name="Main", command_label="Refill")
+    RequestOrder.objects.create(request=owner_request, workspace=wired.workspace, panel_order_id="600",
+                                command_slug="refill", state=RequestOrder.SKIPPED, reason="not found in the panel")  # fmt: skip
+    assert not member.has("activity")
+    assert status(member, ["600"]) == "no request for 600"
+    member.can_activity = True
+    assert status(member, ["600"]) == "600: refill (Main) skipped: not found in the panel just now"
