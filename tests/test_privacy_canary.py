@@ -377,9 +377,40 @@ def typed_text_actions(scenario: Scenario, owner: Client) -> None:
         assert_clean("the API's answer to a canary note", response_text(answer))
 
 
+def provider_answer_actions(scenario: Scenario, owner: Client) -> None:
+    """Providers answer in their groups with their own domain in the words (a reply that is done, a
+    quote that refuses): what is stored, shown on the request pages and alerted carries the alias."""
+    from fakes.telegram import FakeTelegram
+    from panelrelay.demo import scenario as wiring
+    from panelrelay.forwarding.models import Command, RequestOrder
+    from panelrelay.forwarding.submit import create_request
+    from panelrelay.transports.integrations.telegram.updates import poll
+    from panelrelay.worker.runner import Worker
+
+    commands = {c.slug: c for c in Command.for_workspace(scenario.workspace)}
+    with FakeTelegram(strict_limits=False) as tg:
+        tg.add_bot("123456:DEMO", id=123456, username="relay_bot")
+        tg.add_chat(-1009201, type="supergroup", title="answering provider")
+        conn = wiring.telegram(scenario.workspace, tg.url, name="Answers bot")
+        group = wiring.destination(conn, "Answering group", "tg_group", "-1009201")
+        for provider in Provider.objects.filter(workspace=scenario.workspace):
+            wiring.route(provider, group)
+        tg.behave(-1009201, "reply", text="refilled ✅", domain=f"www.{CANARIES[0]}")
+        create_request(scenario.workspace, scenario.panel, commands["refill"], ["10006", "10007", "10009"])
+        wiring.drain(timeout=60)
+        poll(conn)
+        tg.behave(-1009201, "quote", text=f"can't cancel, already completed on {CANARIES[1].upper()}")
+        create_request(scenario.workspace, scenario.panel, commands["cancel"], ["10010", "10011", "10012"])
+        wiring.drain(timeout=60)
+        poll(conn)
+        Worker(worker_id="canary-answers", idle_sleep=0).run(burst=True, max_seconds=20)  # the refusal's alert
+    answered = RequestOrder.objects.filter(workspace=scenario.workspace, progress="answered")
+    assert {o.answer_kind for o in answered} == {"done", "refused"}, "the providers' answers were read"
+
+
 EXTRA_PATHS += [find_paths, error_paths, forwarding_paths]
 ACTIONS += [owner_actions, failing_panel_actions, transport_actions, ticket_actions, forwarding_actions,
-            team_bot_actions, typed_text_actions]  # fmt: skip
+            team_bot_actions, typed_text_actions, provider_answer_actions]  # fmt: skip
 
 
 def sign_in(email: str) -> Client:
