@@ -1,4 +1,4 @@
-"""Settings → Forwarding: cooldown, message options, commands and message templates."""
+"""Settings → Forwarding: cooldown, message options, follow-ups and answer words, commands and templates."""
 
 from __future__ import annotations
 
@@ -18,28 +18,80 @@ from panelrelay.panels.privacy import AddressInText, clean_field, refuse_address
 from panelrelay.transports.models import Destination
 
 STATUS_CHOICES = [(k, v) for k, v in STATUS_LABELS.items() if k != UNKNOWN]
+MAX_WORDS = 2000  # a list of phrases, like a command's ticket words
+ANSWER_WORDS = {
+    "answer_done_words": "Your words for “done”",
+    "answer_refused_words": "Your words for “refused”",
+    "answer_working_words": "Your words for “working on it”",
+}
+KEEP_WHEN_MISSING = ("follow_up_hours", "escalate_hours", "watch_days")
+RANGES = {  # field: (lowest, highest, unit)
+    "max_age_hours": (1, 168, "hours"),
+    "follow_up_hours": (0, 168, "hours"),
+    "escalate_hours": (1, 168, "hours"),
+    "watch_days": (1, 30, "days"),
+}
 
 
 class OptionsForm(forms.ModelForm):
     class Meta:
         model = ForwardingSettings
-        fields = ["cooldown_hours", "include_panel_ids", "max_age_hours", "refill_guarantee"]
+        fields = [
+            "cooldown_hours",
+            "include_panel_ids",
+            "max_age_hours",
+            "refill_guarantee",
+            "follow_up_hours",
+            "escalate_hours",
+            "watch_days",
+            *ANSWER_WORDS,
+        ]
         labels = {
             "cooldown_hours": "Cooldown (hours)",
             "include_panel_ids": "Add the panel order id beside each external id",
             "max_age_hours": "Give up delivering after (hours)",
             "refill_guarantee": "Refill guarantee: skip a refill after the period in the service name",
+            "follow_up_hours": "Remind the provider after (hours)",
+            "escalate_hours": "Then escalate after (hours)",
+            "watch_days": "Watch the panel's status for (days)",
+            **ANSWER_WORDS,
         }
         help_texts = {
             "cooldown_hours": "The same order and command is refused again within this time.",
             "refill_guarantee": "“30 Days Refill”, “R30”, “♻️ 30D”, “Lifetime”: for requests from every source.",
+            "follow_up_hours": "No answer and no change on the panel this long: one reminder to the same chat "
+            "(0: never). A provider can have its own delay.",
+            "escalate_hours": "Still nothing: to the provider's backup destination (Routing) and an alert to you; "
+            "the same time again, and the order shows No answer.",
+            "answer_done_words": "Comma separated, added to the built-in words in several languages, "
+            "e.g. ho gaya, sudah, готово.",
         }
+        widgets = {name: forms.Textarea(attrs={"rows": 2}) for name in ANSWER_WORDS}
 
-    def clean_max_age_hours(self) -> int:
-        value = self.cleaned_data["max_age_hours"]
-        if not 1 <= value <= 168:
-            raise forms.ValidationError("Between 1 and 168 hours.")
-        return value
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # A page opened before these fields existed still saves: a missing one keeps its value.
+        for name in KEEP_WHEN_MISSING:
+            self.fields[name].required = False
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for name in KEEP_WHEN_MISSING:
+            if data.get(name) is None and name not in self.errors:
+                data[name] = getattr(self.instance, name)
+        for name, (low, high, unit) in RANGES.items():
+            if data.get(name) is not None and not low <= data[name] <= high:
+                self.add_error(name, f"Between {low} and {high} {unit}.")
+        # Providers never read these, but they are typed text shown back to every member: no web address.
+        for name, what in ANSWER_WORDS.items():
+            if name in data and len(data[name]) > MAX_WORDS:
+                self.add_error(name, f"Keep it under {MAX_WORDS + 1} characters.")
+            elif name in data:
+                try:
+                    data[name] = _phrases(clean_field(self, name, self.instance.workspace_id, what))
+                except forms.ValidationError as exc:
+                    self.add_error(name, exc)
+        return data
 
 
 class CommandForm(forms.Form):
