@@ -3,7 +3,8 @@
 It starts the fake Perfect Panel (port 8101) and the fake Telegram / WAHA / Evolution /
 Green-API servers (8102–8105), seeds a workspace whose panel, connections, destinations and
 routes point at them, then runs the web server and a worker. Messages that PanelRelay sends
-appear in the fakes' inbox pages.
+appear in the fakes' inbox pages, and some demo providers answer by themselves (BEHAVIOURS, the
+fakes' provider behaviours): a newcomer sees orders go from Sent to Answered.
 """
 
 from __future__ import annotations
@@ -22,11 +23,21 @@ from fakes.panel import DEMO_PROVIDERS
 from panelrelay.accounts.models import Membership, Workspace
 from panelrelay.demo import scenario
 from panelrelay.panels.services import sync_providers
+from panelrelay.transports.models import Connection
 
 PANEL, TELEGRAM, WAHA = "http://127.0.0.1:8101", "http://127.0.0.1:8102", "http://127.0.0.1:8103"
 EMAIL, PASSWORD = "demo@panelrelay.local", "demo-relay-2026"
 TG_A, TG_B, TG_C = "-1001000000001", "-1001000000002", "-4000000003"
 WA_A, WA_B = "120363040000000001@g.us", "120363040000000002@g.us"
+# Who answers in the demo (fakes/behaviours.py), a few seconds after each message so the request
+# page shows Sent first: Provider A's Telegram group replies "done", its WhatsApp group quotes the
+# ids and refuses (the owner gets an alert), Provider B's group never answers. The manual team and
+# the owner's own chat are people: they stay quiet.
+BEHAVIOURS = [
+    (TELEGRAM, {"chat": int(TG_A), "kind": "reply", "says": "done", "delay": 8}),
+    (WAHA, {"chat": WA_A, "kind": "quote", "says": "refused", "delay": 20}),
+    (TELEGRAM, {"chat": int(TG_B), "kind": "silent"}),
+]
 
 
 class Command(BaseCommand):
@@ -42,6 +53,8 @@ class Command(BaseCommand):
         ]
         try:
             self._wait_for(PANEL, TELEGRAM, WAHA)
+            for url, behaviour in BEHAVIOURS:
+                httpx.post(f"{url}/_fake/behave", json=behaviour, timeout=5).raise_for_status()
             call_command("migrate", verbosity=0)
             workspace = self._seed()
             self._banner(workspace)
@@ -74,6 +87,7 @@ class Command(BaseCommand):
         panel = scenario.panel(ws, PANEL, name="Main panel")
         tg = scenario.telegram(ws, TELEGRAM, name="Demo bot")
         wa = scenario.waha(ws, WAHA, pace=2.0, name="WAHA")
+        Connection.objects.filter(pk=wa.pk).update(receive=Connection.RECEIVE_POLL)  # reads the answers
         dests = [
             scenario.destination(tg, "Provider A refills", "tg_group", TG_A),
             scenario.destination(tg, "Provider B support", "tg_group", TG_B),
@@ -101,6 +115,8 @@ class Command(BaseCommand):
                     f"  open      http://127.0.0.1:8000/   sign in as {EMAIL} / {PASSWORD}",
                     f"  forward   some order ids of the fake panel: {ids}",
                     f"  inboxes   {TELEGRAM}/_fake/inbox (Telegram)   {WAHA}/_fake/inbox (WhatsApp/WAHA)",
+                    "  answers   Provider A's groups answer by themselves (Telegram: done; WhatsApp: refused),",
+                    "            Provider B's never does: the request page shows Answered within a minute",
                     "",
                 ]
             )  # fmt: skip
