@@ -1,6 +1,6 @@
 from django.urls import path
 
-from panelrelay.forwarding import settings_views, views
+from panelrelay.forwarding import scorecard_views, settings_views, views
 
 app_name = "forwarding"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("activity/export.csv", views.export_csv, name="export"),
     path("requests/<uuid:code>/", views.request_detail, name="request"),
     path("requests/<uuid:code>/again/", views.re_request, name="re_request"),
+    path("providers/<uuid:code>/scorecard/", scorecard_views.provider_scorecard, name="scorecard"),
     path("settings/forwarding/", settings_views.forwarding_settings, name="settings"),
     path("settings/forwarding/commands/", settings_views.add_command, name="add_command"),
     path("settings/forwarding/commands/<uuid:code>/", settings_views.update_command, name="update_command"),

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from panelrelay.accounts.middleware import MemberRequest
 from panelrelay.core import params
@@ -24,7 +24,7 @@ from panelrelay.core.actor import acting_as
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.core.toggles import save_toggle
 from panelrelay.panels import providers as registry
-from panelrelay.panels import services
+from panelrelay.panels import scorecard, services
 from panelrelay.panels.adapters.base import PanelError
 from panelrelay.panels.forms import ProviderForm
 from panelrelay.panels.models import Panel, Provider
@@ -47,8 +47,10 @@ def providers(request: MemberRequest) -> HttpResponse:
         shown = shown.filter(alias__icontains=q)
     rows = list(shown[:1000])
     services_of = registry.group_services(rows)
+    glances = scorecard.glances(request.workspace.pk, [p.pk for p in rows])
     ctx = {
-        "rows": [(p, services_of.get(p.pk, [])) for p in rows],
+        "rows": [(p, services_of.get(p.pk, []), glances.get(p.pk)) for p in rows],
+        "glance_days": scorecard.GLANCE_DAYS,
         "counts": {key: everyone.filter(cond).count() for key, cond in FILTERS.items()},
         "show": show,
         "q": q,
@@ -56,6 +58,15 @@ def providers(request: MemberRequest) -> HttpResponse:
         "form": ProviderForm(),
     }
     return render(request, "panels/providers.html", ctx)
+
+
+@require_member("panels")
+@require_GET
+def provider(request: MemberRequest, code: UUID) -> HttpResponse:
+    """A provider's own page: what is known of it, and its scorecard (a forwarding fragment, by htmx)."""
+    found = get_for_member(request, Provider.objects.select_related("route__destination"), code=code)
+    services = registry.group_services([found]).get(found.pk, [])
+    return render(request, "panels/provider.html", {"p": found, "services": services})
 
 
 @require_member("panels")

@@ -16,6 +16,7 @@ urlpatterns = [
     path("providers/add/", provider_views.add_provider, name="add_provider"),
     path("providers/sync/", provider_views.sync_all, name="sync_all"),
     path("providers/find/", provider_views.find, name="find"),
+    path("providers/<uuid:code>/", provider_views.provider, name="provider"),
     path("providers/<uuid:code>/alias/", provider_views.alias, name="alias"),
     path("providers/<uuid:code>/enabled/", provider_views.toggle_provider, name="toggle_provider"),
 ]
