@@ -144,6 +144,8 @@ def _fail(message: Message, reason: str) -> None:
         Message.objects.filter(pk=message.pk).update(state=Message.FAILED, last_error=reason[:500])
         message.orders.update(state=RequestOrder.FAILED, outcome=Outcome.DELIVERY_FAILED,
                               reason=f"failed: {reason}"[:300], updated=now)  # fmt: skip
+        if message.kind != Message.REQUEST:  # the orders were sent before: they stay sent, the reason says so
+            message.covers.update(reason=f"{message.get_kind_display().lower()} failed: {reason}"[:300], updated=now)
     finish_requests(list(message.orders.values_list("request_id", flat=True).distinct()))
 
 

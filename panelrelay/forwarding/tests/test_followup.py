@@ -211,6 +211,7 @@ def test_a_failed_reminder_leaves_the_orders_sent(wired, fake_telegram) -> None:
     assert reminder.state == Message.FAILED and "kicked" in reminder.last_error
     four = order(4)
     assert (four.state, four.outcome, four.progress) == (RequestOrder.SENT, Outcome.FOLLOW_UP_SENT, Progress.FOLLOW_UP)
+    assert four.reason.startswith("reminder failed:") and "kicked" in four.reason
 
 
 @pytest.mark.django_db(transaction=True)
