@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
+from fakes.behaviours import Behaviour, quoted_ids
 from fakes.evolution import FakeEvolution
 from fakes.greenapi import FakeGreenAPI
 from panelrelay.accounts.models import Membership, Workspace
@@ -36,6 +38,7 @@ from panelrelay.intake import tickets
 from panelrelay.panels.models import Panel
 from panelrelay.routing.models import ProviderRoute
 from panelrelay.transports.integrations.telegram.updates import poll
+from panelrelay.transports.integrations.telegram_user import transport as tgu
 from panelrelay.transports.models import Connection, Destination, Incident
 from panelrelay.transports.services import poll_chats
 from panelrelay.worker.models import Job
@@ -193,9 +196,9 @@ def test_a_waha_reaction_posted_to_the_webhook_answers_done(loop, client) -> Non
     from panelrelay.transports import hooks
 
     fake = loop.fake("waha")
-    fake.behave(WA_GROUP, "react")
+    fake.behave(WA_GROUP, "react", delay=60)  # written only when the test says so, whatever the worker polls
     loop.forward("waha")
-    [written] = fake.release()
+    [written] = fake.advance(60)
     connection = loop.destinations["waha"].connection
     Connection.objects.filter(pk=connection.pk).update(receive=Connection.RECEIVE_WEBHOOK)
     path = "/" + hooks.url_for(Connection.objects.get(pk=connection.pk)).split("://", 1)[1].split("/", 1)[1]
@@ -347,8 +350,11 @@ def ticket_for(loop, fake_panel, kind: str, command: str, count: int = 1) -> dic
 
 
 def test_a_tickets_customer_hears_the_providers_done_in_a_second_reply(loop, fake_panel) -> None:
-    loop.fake("telegram").behave(TG_GROUP, "reply", text="refilled ✅", domain=CHATS["telegram"][2])
+    # A minute later: the worker's own Telegram poll would otherwise read it before the first reply.
+    fake = loop.fake("telegram")
+    fake.behave(TG_GROUP, "reply", text="refilled ✅", domain=CHATS["telegram"][2], delay=60)
     ticket = ticket_for(loop, fake_panel, "telegram", "refill")
+    fake.advance(60)
     loop.receive()
     run_jobs()
     first, second = [r["message"] for r in fake_panel.tickets_replies(ticket["id"])]
@@ -366,3 +372,66 @@ def test_a_tickets_customer_hears_the_panels_cancel_in_a_second_reply(loop, fake
     run_jobs()
     replies = [r["message"] for r in fake_panel.tickets_replies(ticket["id"])]
     assert len(replies) == 2 and panel_id in replies[1] and "cancel" in replies[1]
+
+
+# ----- the Telegram user account (Telethon): no MTProto fake, so a stub client plays the provider ----
+
+
+class ProviderAccountStub:
+    """Telethon's client as far as the transport uses it, with a provider behaviour in every chat
+    (fakes.behaviours' words and id lines): what we send is answered in the chat's history."""
+
+    def __init__(self, behaviour: Behaviour, history: dict[str, list[Any]]) -> None:
+        self.behaviour, self.history = behaviour, history
+        self.session = SimpleNamespace(save=lambda: "SESSION")
+
+    async def connect(self) -> None: ...
+
+    async def disconnect(self) -> None: ...
+
+    async def is_user_authorized(self) -> bool:
+        return True
+
+    async def send_message(self, target: str, text: str, link_preview: bool = True) -> Any:
+        chat = self.history.setdefault(target, [])
+        ours = self._add(chat, text, out=True)
+        words = self.behaviour.words()
+        if self.behaviour.kind == "reply":
+            self._add(chat, words, reply_to=SimpleNamespace(reply_to_msg_id=ours.id))
+        elif self.behaviour.kind == "quote":
+            self._add(chat, f"{' '.join(quoted_ids(text))} {words}")
+        return ours
+
+    async def get_messages(self, target: str, limit: int = 20, min_id: int = 0) -> Any:
+        return sorted((m for m in self.history.get(target, []) if m.id > min_id), key=lambda m: -m.id)[:limit]
+
+    def _add(self, chat: list[Any], text: str, out: bool = False, reply_to: Any = None) -> Any:
+        sender = SimpleNamespace(first_name="Provider", last_name="", username="provider_bob")
+        message = SimpleNamespace(id=len(chat) + 100, out=out, date=timezone.now(), message=text,
+                                  sender_id=777 if out else 9, sender=None if out else sender, reply_to=reply_to)  # fmt: skip
+        chat.append(message)
+        return message
+
+
+@pytest.mark.parametrize(("kind", "language", "expected"), [("reply", "ru", "готово"), ("quote", "pt", "feito")])
+def test_a_provider_answering_the_telegram_user_account_answers_the_orders(
+    loop, settings, monkeypatch, kind, language, expected
+) -> None:
+    settings.PACING_TELEGRAM_USER_SECONDS = settings.PACING_TELEGRAM_USER_JITTER = 0
+    history: dict[str, list[Any]] = {}
+    monkeypatch.setattr(
+        tgu, "client_factory", lambda c: ProviderAccountStub(Behaviour(kind, language=language), history)
+    )
+    account = Connection(workspace=loop.workspace, kind="telegram_user", name="Office TG", status="working",
+                         config={"api_id": 12345, "username": "alice_sends"}, receive=Connection.RECEIVE_POLL)  # fmt: skip
+    tgu.set_secrets(account, "0123456789abcdef0123456789abcdef", "SESSION")
+    account.save()
+    bob = scenario.destination(account, "Bob", "tg_user", "@provider_bob")
+    ProviderRoute.objects.filter(destination=loop.destinations["telegram"]).update(destination=bob)
+    poll_chats(account)  # the first look
+    loop.forward("telegram")
+    poll_chats(Connection.objects.get(pk=account.pk))
+    orders = loop.orders("telegram")
+    assert {o.destination_id for o in orders} == {bob.pk}
+    words = expected if kind == "reply" else f"{' '.join(o.external_id for o in orders)} {expected}"
+    assert_answered(orders, AnswerKind.DONE, words)
