@@ -28,6 +28,7 @@ demo: $(STAMP)
 ## bench: forwarding 1,000 and 10,000 ids against the fakes vs a naive forwarder → docs/BENCHMARKS.md
 bench: $(STAMP)
 	$(BIN)/python -m bench.forwarding
+	$(BIN)/python -m bench.watch
 
 ## lint: ruff, and lint-imports for the layers of docs/ARCHITECTURE.md (contracts in pyproject.toml)
 lint: $(STAMP)
