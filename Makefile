@@ -29,6 +29,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.forwarding
 	$(BIN)/python -m bench.watch
+	$(BIN)/python -m bench.answers
 
 ## lint: ruff, and lint-imports for the layers of docs/ARCHITECTURE.md (contracts in pyproject.toml)
 lint: $(STAMP)
