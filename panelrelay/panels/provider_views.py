@@ -90,6 +90,23 @@ def alias(request: MemberRequest, code: UUID) -> HttpResponse:
 
 @require_member("panels")
 @require_POST
+def follow_up(request: MemberRequest, code: UUID) -> HttpResponse:
+    """The provider's own reminder delay in hours; empty: the workspace's (Settings → Forwarding)."""
+    provider = get_for_member(request, Provider, code=code)
+    raw = params.text(request.POST, "follow_up_hours").strip()
+    if raw:
+        hours = params.integer(request.POST, "follow_up_hours", 0, minimum=0, maximum=168)
+        Provider.objects.filter(pk=provider.pk).update(follow_up_hours=hours)
+        shown = "no reminders" if hours == 0 else f"a reminder after {hours} h"
+    else:
+        Provider.objects.filter(pk=provider.pk).update(follow_up_hours=None)
+        shown = "the workspace's reminder delay"
+    messages.success(request, f"{provider.alias}: {shown}.")
+    return redirect("panels:provider", code=provider.code)
+
+
+@require_member("panels")
+@require_POST
 def toggle_provider(request: MemberRequest, code: UUID) -> HttpResponse:
     provider = get_for_member(request, Provider, code=code)
     save_toggle(request, provider, "enabled")

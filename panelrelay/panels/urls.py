@@ -19,4 +19,5 @@ urlpatterns = [
     path("providers/<uuid:code>/", provider_views.provider, name="provider"),
     path("providers/<uuid:code>/alias/", provider_views.alias, name="alias"),
     path("providers/<uuid:code>/enabled/", provider_views.toggle_provider, name="toggle_provider"),
+    path("providers/<uuid:code>/follow-up/", provider_views.follow_up, name="follow_up"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from panelrelay.core import crypto
+from panelrelay.core.testing import BaseTestCase
 from panelrelay.demo import scenario
 from panelrelay.panels.models import Provider
 from panelrelay.panels.tests.helpers import PanelTestCase
@@ -183,3 +184,25 @@ class ProvidersPageTestCase(PanelTestCase):
         self.assertNotContains(self.client.get("/providers/"), provider.alias)
         provider.refresh_from_db()
         self.assertTrue(provider.enabled)
+
+
+class ProviderFollowUpTestCase(BaseTestCase):
+    def test_the_owner_sets_a_providers_own_reminder_delay_and_clears_it(self) -> None:
+        from panelrelay.panels.models import Provider
+
+        provider = Provider.objects.create(workspace=self.workspace, alias="Slow_P", domain_enc="x", domain_hmac="h")
+        url = f"/providers/{provider.code}/follow-up/"
+        self.login(self.alice)
+        self.client.post(url, {"follow_up_hours": "2"})
+        provider.refresh_from_db()
+        self.assertEqual(provider.follow_up_hours, 2)
+        self.assertContains(
+            self.client.get(f"/providers/{provider.code}/"), 'name="follow_up_hours" id="follow-up-hours" value="2"'
+        )
+        self.assertEqual(self.client.post(url, {"follow_up_hours": "999"}).status_code, 400)
+        self.assertEqual(self.client.post(url, {"follow_up_hours": "two"}).status_code, 400)
+        self.client.post(url, {"follow_up_hours": ""})
+        provider.refresh_from_db()
+        self.assertIsNone(provider.follow_up_hours)
+        self.login(self.charlie)
+        self.assertEqual(self.client.post(url, {"follow_up_hours": "1"}).status_code, 404)
