@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+from uuid import UUID
+
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
+from panelrelay.accounts.middleware import MemberRequest
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.core.toggles import save_toggle
 from panelrelay.forwarding import text
@@ -68,14 +72,15 @@ class OptionsForm(forms.ModelForm):
         }
         widgets = {name: forms.Textarea(attrs={"rows": 2}) for name in ANSWER_WORDS}
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # A page opened before these fields existed still saves: a missing one keeps its value.
         for name in KEEP_WHEN_MISSING:
             self.fields[name].required = False
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         for name in KEEP_WHEN_MISSING:
             if data.get(name) is None and name not in self.errors:
                 data[name] = getattr(self.instance, name)
@@ -100,13 +105,14 @@ class CommandForm(forms.Form):
     statuses = forms.MultipleChoiceField(choices=STATUS_CHOICES, widget=forms.CheckboxSelectMultiple, required=False)
     keywords = forms.CharField(max_length=2000, required=False)
 
-    def __init__(self, *args, workspace_id: int, **kwargs) -> None:
+    def __init__(self, *args: Any, workspace_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.workspace_id = workspace_id
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         # Labels are on the Forward page, the word starts every provider message: no web address.
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for name, what in (("label", "A command's label"), ("word", "A command's word"), ("keywords", "Ticket words")):
             try:
                 refuse_addresses(self.workspace_id, data.get(name) or "", what)
@@ -125,7 +131,7 @@ class TemplateForm(forms.Form):
     command = forms.UUIDField(required=False, error_messages={"invalid": "Pick the command from the list."})
     text = forms.CharField(widget=forms.Textarea)
 
-    def __init__(self, *args, workspace_id: int, **kwargs) -> None:
+    def __init__(self, *args: Any, workspace_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.workspace_id = workspace_id
 
@@ -138,7 +144,7 @@ class TemplateForm(forms.Form):
         return clean_field(self, "text", self.workspace_id, "A message template")
 
 
-def _context(request: HttpRequest, **extra) -> dict:
+def _context(request: MemberRequest, **extra: Any) -> dict[str, Any]:
     return {
         "tab": "forwarding",
         "options": extra.pop("options", OptionsForm(instance=ForwardingSettings.of(request.workspace))),
@@ -153,7 +159,7 @@ def _context(request: HttpRequest, **extra) -> dict:
 
 
 @require_member("routing")
-def forwarding_settings(request: HttpRequest) -> HttpResponse:
+def forwarding_settings(request: MemberRequest) -> HttpResponse:
     settings = ForwardingSettings.of(request.workspace)
     options = OptionsForm(request.POST or None, instance=settings)
     if request.method == "POST" and options.is_valid():
@@ -165,10 +171,12 @@ def forwarding_settings(request: HttpRequest) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def add_command(request: HttpRequest) -> HttpResponse:
+def add_command(request: MemberRequest) -> HttpResponse:
     form = CommandForm(request.POST, workspace_id=request.workspace.id)
     if not form.is_valid():
-        messages.error(request, " ".join(form.non_field_errors()) or "A command needs a label and a message word.")
+        messages.error(
+            request, " ".join(str(e) for e in form.non_field_errors()) or "A command needs a label and a message word."
+        )
         return redirect("forwarding:settings")
     data = form.cleaned_data
     slug = slugify(data["label"]).replace("-", "_")[:40] or "command"
@@ -184,11 +192,13 @@ def add_command(request: HttpRequest) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def update_command(request: HttpRequest, code) -> HttpResponse:
+def update_command(request: MemberRequest, code: UUID) -> HttpResponse:
     command = get_for_member(request, Command, code=code)
     form = CommandForm(request.POST, workspace_id=request.workspace.id)
     if not form.is_valid():
-        messages.error(request, " ".join(form.non_field_errors()) or "A command needs a label and a message word.")
+        messages.error(
+            request, " ".join(str(e) for e in form.non_field_errors()) or "A command needs a label and a message word."
+        )
         return redirect("forwarding:settings")
     command.label, command.word = form.cleaned_data["label"], form.cleaned_data["word"]
     command.statuses = form.cleaned_data["statuses"]
@@ -200,7 +210,7 @@ def update_command(request: HttpRequest, code) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def toggle_command(request: HttpRequest, code) -> HttpResponse:
+def toggle_command(request: MemberRequest, code: UUID) -> HttpResponse:
     command = get_for_member(request, Command, code=code)
     save_toggle(request, command, "enabled")
     return render(request, "forwarding/_command_toggle.html", {"c": command})
@@ -208,7 +218,7 @@ def toggle_command(request: HttpRequest, code) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def delete_command(request: HttpRequest, code) -> HttpResponse:
+def delete_command(request: MemberRequest, code: UUID) -> HttpResponse:
     command = get_for_member(request, Command, code=code)
     if command.builtin:
         messages.error(request, "Built-in commands can be turned off but not deleted.")
@@ -220,11 +230,11 @@ def delete_command(request: HttpRequest, code) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def save_template(request: HttpRequest) -> HttpResponse:
+def save_template(request: MemberRequest) -> HttpResponse:
     form = TemplateForm(request.POST, workspace_id=request.workspace.id)
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+            messages.error(request, " ".join(str(e) for e in errors))
         return redirect("forwarding:settings")
     data = form.cleaned_data
     destination = get_for_member(request, Destination, code=data["destination"]) if data["destination"] else None
@@ -238,7 +248,7 @@ def save_template(request: HttpRequest) -> HttpResponse:
 
 @require_member("routing")
 @require_POST
-def delete_template(request: HttpRequest, code) -> HttpResponse:
+def delete_template(request: MemberRequest, code: UUID) -> HttpResponse:
     get_for_member(request, MessageTemplate, code=code).delete()
     messages.success(request, "Template removed; the default applies again.")
     return redirect("forwarding:settings")

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from panelrelay.accounts.middleware import MemberRequest
 from panelrelay.core import csvsafe, params
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.forwarding.forms import ForwardForm
@@ -39,13 +45,13 @@ ROWS_PER_PAGE = 200
 
 
 @require_member()
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: MemberRequest) -> HttpResponse:
     """Where sign-in lands: Forward for those who may forward, else Activity."""
     return redirect("forwarding:forward" if request.membership.has("forward") else "forwarding:activity")
 
 
 @require_member("forward")
-def forward(request: HttpRequest) -> HttpResponse:
+def forward(request: MemberRequest) -> HttpResponse:
     panels = list(scoped(request, Panel).filter(enabled=True).order_by("name"))
     commands = [c for c in Command.for_workspace(request.workspace) if c.enabled]
     form = ForwardForm(request.POST or None, workspace_id=request.workspace.id, panels=panels, commands=commands)
@@ -70,20 +76,20 @@ def forward(request: HttpRequest) -> HttpResponse:
                 request, f"{fwd.command_label}: {fwd.total:,} order(s) received. Results appear below as they come in."
             )
             return redirect("forwarding:request", code=fwd.code)
-    recent = _with_counts(_visible_requests(request))[:8]
+    recent = [(fwd, "") for fwd in _with_counts(_visible_requests(request))[:8]]  # no Copy button here
     return render(
         request, "forwarding/forward.html", {"form": form, "panels": panels, "commands": commands, "recent": recent}
     )
 
 
-def _visible_requests(request: HttpRequest):
+def _visible_requests(request: MemberRequest) -> QuerySet[ForwardRequest]:
     qs = scoped(request, ForwardRequest).select_related("created_by", "panel")
     if not request.membership.has("activity"):
         qs = qs.filter(created_by=request.user)  # staff without "see all activity" see their own
     return qs
 
 
-def _with_counts(qs):
+def _with_counts(qs: QuerySet[ForwardRequest]) -> QuerySet[ForwardRequest]:
     open_states = [RequestOrder.PENDING, RequestOrder.QUEUED, RequestOrder.RETRYING]
     return qs.annotate(
         sent=Count("orders", filter=Q(orders__state=RequestOrder.SENT)),
@@ -93,7 +99,7 @@ def _with_counts(qs):
     )
 
 
-def _get_request(request: HttpRequest, code) -> ForwardRequest:
+def _get_request(request: MemberRequest, code: UUID) -> ForwardRequest:
     fwd = get_for_member(request, ForwardRequest, code=code)
     if not request.membership.has("activity") and fwd.created_by_id != request.user.id:
         raise PermissionDenied("You can see your own requests only. Ask the owner for “See all activity”.")
@@ -118,7 +124,7 @@ def _progress_counts(fwd: ForwardRequest) -> list[tuple[str, str, int]]:
     return [(key, label, found.get(key, 0)) for key, label in PROGRESS_TABS]
 
 
-def _request_context(request: HttpRequest, fwd: ForwardRequest) -> dict:
+def _request_context(request: MemberRequest, fwd: ForwardRequest) -> dict[str, Any]:
     state = params.text(request.GET, "state")
     progress = params.text(request.GET, "progress")
     orders = fwd.orders.select_related("message").order_by("id")
@@ -145,7 +151,7 @@ def _request_context(request: HttpRequest, fwd: ForwardRequest) -> dict:
 
 
 @require_member()
-def request_detail(request: HttpRequest, code) -> HttpResponse:
+def request_detail(request: MemberRequest, code: UUID) -> HttpResponse:
     fwd = _get_request(request, code)
     template = "forwarding/_request_rows.html" if request.headers.get("HX-Request") else "forwarding/request.html"
     return render(request, template, _request_context(request, fwd))
@@ -153,7 +159,7 @@ def request_detail(request: HttpRequest, code) -> HttpResponse:
 
 @require_member("forward")
 @require_POST
-def re_request(request: HttpRequest, code) -> HttpResponse:
+def re_request(request: MemberRequest, code: UUID) -> HttpResponse:
     fwd = _get_request(request, code)
     only = request.POST.get("only", "")
     orders = fwd.orders.all()
@@ -172,7 +178,7 @@ def re_request(request: HttpRequest, code) -> HttpResponse:
     return redirect("forwarding:request", code=new.code)
 
 
-def _filtered_orders(request: HttpRequest):
+def _filtered_orders(request: MemberRequest) -> QuerySet[RequestOrder]:
     qs = RequestOrder.objects.filter(workspace=request.workspace).select_related("request")
     if not request.membership.has("activity"):
         qs = qs.filter(request__created_by=request.user)
@@ -199,14 +205,14 @@ def _filtered_orders(request: HttpRequest):
 
 
 @require_member()
-def activity(request: HttpRequest) -> HttpResponse:
+def activity(request: MemberRequest) -> HttpResponse:
     orders = _filtered_orders(request)
     request_ids = orders.values("request_id")
     reqs = _with_counts(_visible_requests(request).filter(id__in=request_ids))
     page = Paginator(reqs.order_by("-created"), 50).get_page(request.GET.get("page"))
-    _attach_external_ids(page.object_list)
     ctx = {
         "page": page,
+        "rows": _with_external_ids(page.object_list),
         "filters": request.GET,
         "panels": scoped(request, Panel).order_by("name"),
         "providers": scoped(request, Provider).order_by("alias"),
@@ -221,29 +227,29 @@ def activity(request: HttpRequest) -> HttpResponse:
     return render(request, "forwarding/activity.html", ctx)
 
 
-def _attach_external_ids(requests) -> None:
-    """The sent orders' external ids of each listed request, for its Copy button (one query)."""
+def _with_external_ids(listed: Iterable[ForwardRequest]) -> list[tuple[ForwardRequest, str]]:
+    """Each listed request with its sent orders' external ids, for its Copy button (one query)."""
+    requests = list(listed)
     by_request: dict[int, list[str]] = {r.id: [] for r in requests}
     rows = RequestOrder.objects.filter(request_id__in=by_request, state=RequestOrder.SENT).exclude(external_id="")
     for request_id, external_id in rows.order_by("id").values_list("request_id", "external_id"):
         by_request[request_id].append(external_id)
-    for r in requests:
-        r.external_ids = "\n".join(by_request[r.id])
+    return [(r, "\n".join(by_request[r.id])) for r in requests]
 
 
-def _when(moment) -> str:
+def _when(moment: datetime | None) -> str:
     return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
 
 
 @require_member()
-def export_csv(request: HttpRequest) -> StreamingHttpResponse:
+def export_csv(request: MemberRequest) -> StreamingHttpResponse:
     """Every order matching the Activity filters, one row each. Aliases only, never a domain."""
     orders = _filtered_orders(request).order_by("-request__created", "id")
     header = ["requested", "panel", "command", "source", "panel_order_id", "external_id", "provider", "service_id",
               "service", "status", "destination", "state", "outcome", "reason", "sent_at", "progress", "answer",
               "answer_text", "answered_at", "panel_status_now", "confirmed_at"]  # fmt: skip
 
-    def rows():
+    def rows() -> Iterator[list[Any]]:
         yield header
         for o in orders.iterator(chunk_size=1000):
             yield [

@@ -151,7 +151,7 @@ def refuse_addresses(workspace_id: int, text: str, what: str) -> str:
     return text
 
 
-def clean_field(form: forms.Form, name: str, workspace_id: int, what: str) -> str:
+def clean_field(form: forms.BaseForm, name: str, workspace_id: int, what: str) -> str:
     """A form's `clean_<name>`: the value, or a ValidationError with the field shown back masked."""
     value = form.cleaned_data.get(name) or ""
     try:
