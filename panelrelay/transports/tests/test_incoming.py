@@ -247,3 +247,31 @@ def test_a_reaction_on_our_telegram_message_is_incoming_and_connections_says_wha
     )
     Connection.objects.filter(pk=bot.pk).update(config={**bot.config, "reads_all": True})
     assert "Reads every message in its groups" in client.get("/settings/connections/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_whatsapp_reaction_taken_back_is_no_answer() -> None:
+    from panelrelay.transports.integrations import transport_for
+
+    ws = Workspace.objects.create(name="unreact")
+    evo = transport_for(Connection.objects.create(workspace=ws, kind="evolution", name="e", config={"instance": "i"}))
+    green = transport_for(Connection.objects.create(workspace=ws, kind="greenapi", name="g",
+                                                    config={"id_instance": "1"}))  # fmt: skip
+    key = {"remoteJid": WA_GROUP, "fromMe": False, "id": "R1", "participant": PROVIDER}
+
+    def evo_event(emoji: str) -> dict:
+        return {"event": "messages.upsert", "instance": "i",
+                "data": {"key": key, "message": {"reactionMessage": {"text": emoji, "key": {"id": "OURS"}}}}}  # fmt: skip
+
+    def green_event(emoji: str) -> dict:
+        return {"typeWebhook": "incomingMessageReceived", "idMessage": "G1", "timestamp": 1_790_000_000,
+                "senderData": {"chatId": WA_GROUP, "sender": PROVIDER},
+                "messageData": {"typeMessage": "reactionMessage", "extendedTextMessageData": {"text": emoji},
+                                "quotedMessage": {"stanzaId": "OURS"}}}  # fmt: skip
+
+    [given] = evo.parse_webhook(evo_event("👍"))
+    assert (given.text, given.reply_to) == ("👍", "OURS")
+    assert evo.parse_webhook(evo_event("")) == []
+    [given] = green.parse_webhook(green_event("👍"))
+    assert (given.text, given.reply_to) == ("👍", "OURS")
+    assert green.parse_webhook(green_event("")) == []

@@ -142,6 +142,8 @@ def _incoming(transport: EvolutionTransport, item: Any) -> Incoming | None:
     if reaction is not None:
         reacted = nested(reaction, "key")
         text, reply_to = reaction.get("text") or "", reacted.get("id") or ""
+        if not text:
+            return None  # a reaction taken back
     else:
         text, reply_to = _text_of(message), _quoted_id(item, message)
     return incoming(transport, chat=key.get("remoteJid"), sender=key.get("participant") or item.get("participant"),

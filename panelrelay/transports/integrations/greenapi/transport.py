@@ -163,6 +163,8 @@ def _incoming(transport: GreenApiTransport, body: dict[str, Any]) -> Incoming | 
     quoted = nested(data, "quotedMessage")
     caption = nested(data, "fileMessageData")
     text = plain.get("textMessage") or extended.get("text") or caption.get("caption") or ""
+    if data.get("typeMessage") == "reactionMessage" and not text:
+        return None  # a reaction taken back
     return incoming(transport, chat=sender.get("chatId"), sender=sender.get("sender"),
                     name=sender.get("senderName") or sender.get("chatName"), text=text,
                     message_id=body.get("idMessage"), reply_to=quoted.get("stanzaId") or extended.get("stanzaId"),
