@@ -173,7 +173,7 @@ def _choose_panel(connection: Connection, link: TelegramLink, user_id: str, want
     if not panels:
         say(connection, user_id, "There is no panel turned on in this workspace.")
         return
-    current = bot_panel(link, panels)
+    current = bot_panel(link, panels) or panels[0]  # bot_panel() falls back to panels[0] itself
     if wanted:
         pick = None
         if params.is_digits(wanted, max_length=4) and 1 <= int(wanted) <= len(panels):

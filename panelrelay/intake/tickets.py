@@ -28,7 +28,7 @@ from panelrelay.forwarding.after import awaiting
 from panelrelay.forwarding.models import AnswerKind, Command, ForwardRequest, Outcome, Progress, RequestOrder
 from panelrelay.forwarding.submit import SubmitError, create_request
 from panelrelay.intake.models import TicketIntake, TicketOutcomeReply, TicketSettings
-from panelrelay.panels.adapters.base import PanelTicket
+from panelrelay.panels.adapters.base import PanelAdapter, PanelTicket
 from panelrelay.panels.models import Panel, Provider
 from panelrelay.panels.privacy import find_domains
 from panelrelay.reading.parser import Parsed, customer_text, parse
@@ -191,7 +191,7 @@ def decided(request: ForwardRequest, delivery_wait: timedelta) -> bool:
     return timezone.now() - request.created >= delivery_wait
 
 
-def reply_on_ticket(adapter, claim: TicketIntake, text: str) -> bool:
+def reply_on_ticket(adapter: PanelAdapter, claim: TicketIntake, text: str) -> bool:
     """Whether the ticket already carries this reply from staff, after the customer's message."""
     ticket = adapter.get_ticket(claim.ticket_id)
     if ticket is None:

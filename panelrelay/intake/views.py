@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from panelrelay.accounts.middleware import MemberRequest
+from panelrelay.accounts.models import Workspace
 from panelrelay.core.tenancy import require_member, scoped
 from panelrelay.intake.bot import bot_panel
 from panelrelay.intake.models import TelegramLink, TicketIntake, TicketSettings
@@ -59,21 +63,20 @@ class BotPanelForm(forms.Form):
         widget=forms.Select(attrs={"class": "form-select form-select-sm w-auto"}),
     )  # fmt: skip
 
-    def __init__(self, *args, workspace, **kwargs) -> None:
+    def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["panel"].queryset = Panel.objects.filter(workspace=workspace, enabled=True).order_by(
-            "created", "id"
-        )
+        field = cast(forms.ModelChoiceField, self.fields["panel"])
+        field.queryset = Panel.objects.filter(workspace=workspace, enabled=True).order_by("created", "id")
 
 
-def _bot(request: HttpRequest) -> Connection | None:
+def _bot(request: MemberRequest) -> Connection | None:
     """The workspace's Telegram bot that staff talk to: the first working one."""
     bots = scoped(request, Connection).filter(kind="telegram").order_by("id")
     return bots.exclude(status=Connection.BROKEN).first() or bots.first()
 
 
 @require_member()
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: MemberRequest) -> HttpResponse:
     link = TelegramLink.objects.filter(membership=request.membership).first()
     bot = _bot(request)
     username = (bot.config.get("username") or "").lstrip("@") if bot else ""
@@ -87,7 +90,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @require_member()
 @require_POST
-def choose_panel(request: HttpRequest) -> HttpResponse:
+def choose_panel(request: MemberRequest) -> HttpResponse:
     """The panel this member's team-bot commands go to (the same choice as /panel in the chat)."""
     link, _ = TelegramLink.objects.get_or_create(membership=request.membership)
     form = BotPanelForm(request.POST, workspace=request.workspace)
@@ -103,7 +106,7 @@ def choose_panel(request: HttpRequest) -> HttpResponse:
 
 @require_member()
 @require_POST
-def new_link(request: HttpRequest) -> HttpResponse:
+def new_link(request: MemberRequest) -> HttpResponse:
     link, created = TelegramLink.objects.get_or_create(membership=request.membership)
     if not created:
         link.new_token()
@@ -114,7 +117,7 @@ def new_link(request: HttpRequest) -> HttpResponse:
 
 @require_member()
 @require_POST
-def unlink(request: HttpRequest) -> HttpResponse:
+def unlink(request: MemberRequest) -> HttpResponse:
     TelegramLink.objects.filter(membership=request.membership).update(
         telegram_user_id="", telegram_name="", linked_at=None, token_used=True
     )
@@ -123,7 +126,7 @@ def unlink(request: HttpRequest) -> HttpResponse:
 
 
 @require_member("routing")
-def ticket_settings(request: HttpRequest) -> HttpResponse:
+def ticket_settings(request: MemberRequest) -> HttpResponse:
     form = ReplyForm(request.POST or None, instance=TicketSettings.of(request.workspace))
     if request.method == "POST" and form.is_valid():
         form.save()
