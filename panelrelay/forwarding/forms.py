@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any, cast
+
 from django import forms
 
+from panelrelay.forwarding.models import Command
 from panelrelay.forwarding.submit import MAX_IDS, SubmitError, parse_ids
+from panelrelay.panels.models import Panel
 from panelrelay.panels.privacy import clean_field
 
 
@@ -17,10 +22,17 @@ class ForwardForm(forms.Form):
     note = forms.CharField(max_length=500, required=False, label="Note")
     force = forms.BooleanField(required=False, label="Ignore the cooldown")
 
-    def __init__(self, *args, workspace_id: int, panels=(), commands=(), **kwargs) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        workspace_id: int,
+        panels: Iterable[Panel] = (),
+        commands: Iterable[Command] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.workspace_id = workspace_id
-        self.fields["panel"].choices = [(str(p.code), p.name) for p in panels]
+        cast(forms.ChoiceField, self.fields["panel"]).choices = [(str(p.code), p.name) for p in panels]
         self.commands = {c.slug: c for c in commands}
 
     def clean_ids(self) -> list[str]:

@@ -7,6 +7,8 @@ with its duration and the transport's answer).
 
 from __future__ import annotations
 
+from typing import Self
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -47,7 +49,7 @@ class Command(WorkspaceOwned):
         return [p.strip() for p in self.keywords.replace("\n", ",").split(",") if p.strip()]
 
     @classmethod
-    def for_workspace(cls, workspace: Workspace) -> list[Command]:
+    def for_workspace(cls, workspace: Workspace) -> list[Self]:
         """The workspace's commands, creating the four built-in ones on first use."""
         commands = list(cls.objects.filter(workspace=workspace))
         if not commands:
@@ -292,7 +294,7 @@ class Message(WorkspaceOwned):
     REQUEST, REMINDER, ESCALATION = "request", "reminder", "escalation"
     KINDS = [(REQUEST, "Request"), (REMINDER, "Reminder"), (ESCALATION, "Escalation")]
     kind = models.CharField(max_length=12, choices=KINDS, default=REQUEST)
-    covers = models.ManyToManyField("RequestOrder", related_name="reminders", blank=True)
+    covers = models.ManyToManyField(RequestOrder, related_name="reminders", blank=True)
 
     class Meta:
         ordering = ["-created"]

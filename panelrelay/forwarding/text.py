@@ -111,7 +111,9 @@ def pack(template: str, word: str, lines: list[Line], note: str, with_panel_id: 
     return groups
 
 
-def _fit(template: str, word: str, lines: list[Line], note: str, with_panel_id: bool, limit: int):
+def _fit(
+    template: str, word: str, lines: list[Line], note: str, with_panel_id: bool, limit: int
+) -> tuple[list[Line], list[Line]]:
     """The longest head of `lines` that renders within the limit (at least one line), and the rest."""
     low, high = 1, len(lines)  # binary search: the text grows with every line
     while low < high:
