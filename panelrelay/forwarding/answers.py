@@ -34,7 +34,7 @@ from panelrelay.transports.services import send_alert
 log = logging.getLogger("panelrelay.forwarding")
 HORIZON = timedelta(days=30)  # an answer to a message older than this is not matched by quoted ids
 _DIGITS = re.compile(r"(?<![\d.,])\d{3,20}(?![\d.,]?\d)")
-OUTCOME_OF = {
+OUTCOME_OF: dict[str, Outcome] = {  # reading.answers names a kind by its plain string
     AnswerKind.DONE: Outcome.ANSWERED_DONE,
     AnswerKind.REFUSED: Outcome.ANSWERED_REFUSED,
     AnswerKind.WORKING: Outcome.ANSWERED_WORKING,
@@ -56,7 +56,9 @@ def receiver(incoming: Incoming) -> bool:
 
 def _destinations(incoming: Incoming) -> list[Destination]:
     names = {incoming.chat_id}
-    chat = incoming.raw.get("chat") if isinstance(incoming.raw.get("chat"), dict) else {}
+    chat = incoming.raw.get("chat")
+    if not isinstance(chat, dict):  # not a Telegram payload, or one without its chat
+        chat = {}
     if chat.get("username"):  # a Telegram destination may be written as @username
         names.add(f"@{chat['username']}")
     return list(Destination.objects.filter(connection=incoming.connection, target__in=names))

@@ -22,6 +22,7 @@ from panelrelay.forwarding.after import first_watch
 from panelrelay.forwarding.models import Attempt, ForwardingSettings, Message, Outcome, RequestOrder
 from panelrelay.forwarding.progress import finish_requests
 from panelrelay.transports.base import TransportError
+from panelrelay.transports.models import Destination
 from panelrelay.transports.services import deliver, find_sent
 from panelrelay.worker.queue import backoff
 from panelrelay.worker.registry import Retry
@@ -59,7 +60,7 @@ def deliver_message(message: Message, still_ours: Callable[[], bool] | None = No
     _send(message, destination, interrupted.started if interrupted else None)
 
 
-def _send(message: Message, destination, interrupted_at: datetime | None) -> None:
+def _send(message: Message, destination: Destination, interrupted_at: datetime | None) -> None:
     text, note = message.text, ""
     if interrupted_at is not None:
         try:
@@ -95,7 +96,7 @@ def _send(message: Message, destination, interrupted_at: datetime | None) -> Non
         _sent(message, remote_id, note)
 
 
-def _record(attempt: Attempt, started: float, error: TransportError | None = None, **fields) -> None:
+def _record(attempt: Attempt, started: float, error: TransportError | None = None, **fields: str) -> None:
     attempt.duration_ms = int((time.monotonic() - started) * 1000)
     attempt.ok = error is None and "kind" not in fields
     if error is not None:
@@ -121,7 +122,9 @@ def _sent(message: Message, remote_id: str, note: str = "") -> None:
     finish_requests(list(message.orders.values_list("request_id", flat=True).distinct()))
 
 
-def _failed_attempt(message: Message, exc, reason: str, permanent: bool, retry_after: float | None) -> None:
+def _failed_attempt(
+    message: Message, exc: TransportError | None, reason: str, permanent: bool, retry_after: float | None
+) -> None:
     attempts = message.attempts + 1
     if permanent:
         Message.objects.filter(pk=message.pk).update(attempts=attempts)

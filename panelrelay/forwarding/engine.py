@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from panelrelay.core import faults
@@ -30,6 +31,7 @@ from panelrelay.forwarding.models import (
 )
 from panelrelay.forwarding.progress import finish_requests
 from panelrelay.panels.adapters.base import MANUAL, PanelError
+from panelrelay.panels.models import Panel
 from panelrelay.panels.services import ResolvedOrder, resolve_orders
 from panelrelay.reading.guarantee import refill_allowed, refill_period
 from panelrelay.routing.resolve import Router
@@ -76,7 +78,7 @@ class Decider:
         self.settings = ForwardingSettings.of(request.workspace)
         self.router = Router(request.workspace)
 
-    def lookup_chunk(self, panel, chunk: list[tuple[int, str]]) -> None:
+    def lookup_chunk(self, panel: Panel, chunk: list[tuple[int, str]]) -> None:
         ids = [oid for _, oid in chunk]
         try:
             found = resolve_orders(panel, ids)
@@ -163,7 +165,7 @@ class Decider:
 
     def _earlier_requests(self, ids: list[str]) -> dict[str, tuple[str, object]]:
         """The latest earlier request of the same order and command within the cooldown."""
-        if not self.command:
+        if not self.command or self.request.panel_id is None:  # no panel: process_request skipped its orders
             return {}
         since = timezone.now() - timedelta(hours=self.settings.cooldown_hours)
         rows = (
@@ -203,9 +205,10 @@ def save_orders(orders: list[RequestOrder]) -> None:
     """
     if not orders:
         return
-    fields = [RequestOrder._meta.get_field(name) for name in UPDATE_FIELDS]
+    concrete = {f.name: f for f in RequestOrder._meta.concrete_fields}  # their column is never None
+    fields = [concrete[name] for name in UPDATE_FIELDS]
     quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    assignments = ", ".join(f"{quote(f.column or f.attname)} = %s" for f in fields)
     sql = f"UPDATE {quote(RequestOrder._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608
     rows = [[f.get_db_prep_save(getattr(o, f.attname), connection) for f in fields] + [o.pk] for o in orders]
     with transaction.atomic(), connection.cursor() as cursor:
@@ -217,7 +220,7 @@ def _set(order: RequestOrder, state: str, outcome: str, reason: str) -> None:
     order.reason = reason[:300]
 
 
-def _close(qs, state: str, outcome: str, reason: str, **extra) -> None:
+def _close(qs: QuerySet[RequestOrder], state: str, outcome: str, reason: str, **extra: Any) -> None:
     qs.update(state=state, outcome=outcome, reason=reason[:300], updated=timezone.now(), **extra)
 
 
@@ -245,18 +248,20 @@ def assemble_batch(workspace_id: int, batch: str) -> list[Message]:
     return created
 
 
-def _assemble(scope) -> list[Message]:
+def _assemble(scope: QuerySet[RequestOrder]) -> list[Message]:
     orders = list(
         scope.filter(state=RequestOrder.QUEUED, message__isnull=True)
         .select_related("destination", "request")
         .order_by("id")
     )
-    groups: dict[tuple[int, str], list[RequestOrder]] = defaultdict(list)
+    groups: dict[tuple[int | None, str], list[RequestOrder]] = defaultdict(list)
     for order in orders:
         groups[(order.destination_id, order.command_slug)].append(order)
     created = []
     for (_, slug), members in groups.items():
-        created += _write_messages(members[0].destination, slug, members)
+        destination = members[0].destination
+        if destination is not None:  # always: an order is queued once it has a destination
+            created += _write_messages(destination, slug, members)
     return created
 
 

@@ -22,7 +22,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from panelrelay.core import faults
@@ -58,14 +58,18 @@ def run_follow_ups(now: datetime | None = None) -> None:
 def due_for_reminder(options: ForwardingSettings, now: datetime) -> list[RequestOrder]:
     """Orders still plain *Sent* for longer than their provider's delay (its own, else the workspace's)."""
     base = awaiting(options.workspace_id).filter(progress=Progress.NONE, sent_at__isnull=False)
-    own_delays = set(
-        base.filter(provider__follow_up_hours__isnull=False).values_list("provider__follow_up_hours", flat=True)
-    )
+    own_delays = {
+        hours
+        for hours in base.filter(provider__follow_up_hours__isnull=False).values_list(
+            "provider__follow_up_hours", flat=True
+        )
+        if hours  # 0: never
+    }
     due = Q(pk__in=[])
     if options.follow_up_hours:
         cutoff = now - timedelta(hours=options.follow_up_hours)
         due |= Q(provider__follow_up_hours__isnull=True, sent_at__lte=cutoff)
-    for hours in own_delays - {0}:
+    for hours in own_delays:
         due |= Q(provider__follow_up_hours=hours, sent_at__lte=now - timedelta(hours=hours))
     return list(base.filter(due).select_related("destination__connection").order_by("id"))
 
@@ -99,14 +103,17 @@ def escalate(options: ForwardingSettings, now: datetime) -> int:
         .order_by("id")
     )
     backups = _backups({o.provider_id for o in due if o.provider_id})
+
+    def backup_of(order: RequestOrder) -> Destination | None:
+        return backups.get(order.provider_id) if order.provider_id else None
+
     groups: dict[tuple[int | None, str], list[RequestOrder]] = defaultdict(list)
     for order in due:
-        backup = backups.get(order.provider_id) if order.provider_id else None
+        backup = backup_of(order)
         groups[(backup.id if backup else None, order.command_slug)].append(order)
     moved = 0
-    for (backup_id, slug), orders in groups.items():
-        backup = backups[orders[0].provider_id] if backup_id else None
-        moved += _escalate_group(options, backup, slug, orders, now)
+    for (_, slug), orders in groups.items():
+        moved += _escalate_group(options, backup_of(orders[0]), slug, orders, now)
     return moved
 
 
@@ -214,10 +221,11 @@ def _claim_into(
 
 def _backups(provider_ids: set[int]) -> dict[int, Destination]:
     routes = ProviderRoute.objects.filter(provider_id__in=provider_ids, backup_destination__isnull=False)
-    return {r.provider_id: r.backup_destination for r in routes.select_related("backup_destination__connection")}
+    routes = routes.select_related("backup_destination__connection")
+    return {r.provider_id: r.backup_destination for r in routes if r.backup_destination is not None}
 
 
-def _ids(orders: list[RequestOrder]):
+def _ids(orders: list[RequestOrder]) -> QuerySet[RequestOrder]:
     return RequestOrder.objects.filter(id__in=[o.id for o in orders])
 
 
