@@ -1,15 +1,13 @@
 from django.urls import path
 
-from panelrelay.api import tokens, views
+from panelrelay.api import tokens
+from panelrelay.api.errors import json_not_allowed
+from panelrelay.api.v1 import api
 
 app_name = "api"
+operations, _, v1 = api.urls  # v1's operations, /api/v1/openapi.json, and names under "api:v1:"
 urlpatterns = [
-    path("api/v1/openapi.json", views.openapi, name="openapi"),
-    path("api/v1/requests", views.create, name="create"),
-    path("api/v1/requests/<uuid:code>", views.detail, name="request"),
-    path("api/v1/route-check", views.route_check, name="route_check"),
-    path("api/v1/panels", views.panels, name="panels"),
-    path("api/v1/commands", views.commands, name="commands"),
+    path("api/v1/", (json_not_allowed(operations), "v1", v1)),
     path("settings/api-tokens/", tokens.tokens, name="tokens"),
     path("settings/api-tokens/<uuid:code>/revoke/", tokens.revoke, name="revoke"),
 ]

@@ -44,6 +44,7 @@ class ApiTestCase(BaseTestCase):
         self.assertEqual({o["outcome"] for o in detail["orders"]}, {"looking_up"})
         self.assertEqual(detail["counts"]["pending"], 2)
         self.assertIsNone(detail["next_offset"])
+        self.assertEqual(detail["created"], req.created.isoformat())  # to the microsecond, with its offset
 
     def test_ids_may_be_a_pasted_string(self) -> None:
         r = self.call("post", "/api/v1/requests", {"command": "cancel", "ids": "1, 2\n3", "panel": "Main"})
@@ -108,7 +109,8 @@ class ApiTestCase(BaseTestCase):
             HTTP_AUTHORIZATION=f"Bearer {self.token}",
         )
         self.assertEqual(r.status_code, 415)
-        self.assertEqual(self.call("get", "/api/v1/requests").status_code, 405)
+        r = self.call("get", "/api/v1/requests")
+        self.assertEqual((r.status_code, r["Allow"], r.json()), (405, "POST", {"error": "Use POST here."}))
         self.assertFalse(ForwardRequest.objects.exists())
 
     def test_it_needs_a_valid_token(self) -> None:
@@ -140,7 +142,7 @@ class ApiTestCase(BaseTestCase):
 
     def test_the_openapi_document_is_served(self) -> None:
         spec = self.client.get("/api/v1/openapi.json").json()
-        self.assertEqual(spec["openapi"], "3.0.3")
+        self.assertEqual(spec["openapi"], "3.1.0")
         self.assertIn("/api/v1/requests/{id}", spec["paths"])
 
 

@@ -51,7 +51,7 @@ def workspace():
 
 
 def cases(operation, mode, ws):
-    """Generated cases, and as many again that name things that exist: the request, a command, order 1.
+    """Generated cases, and as many again that name things that exist: the request, a command, orders 1 and 2.
 
     The token is given to the generator, not added to each call: a negative case that dropped
     the header and got it back would be a valid request reported as "invalid data accepted"."""
@@ -66,7 +66,7 @@ def cases(operation, mode, ws):
     elif operation.label == "GET /api/v1/route-check":
         known = operation.as_strategy(generation_mode=mode, headers=auth, query={"order": "1", "panel": "Main"})
     elif operation.label == "POST /api/v1/requests":
-        known = generated.map(lambda case: with_body(case, command="refill", panel="Main"))
+        known = generated.map(lambda case: with_body(case, command="refill", panel="Main", ids=["1", "2"]))
     else:
         return generated
     return st.one_of(generated, known)
