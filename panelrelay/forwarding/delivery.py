@@ -44,6 +44,9 @@ def deliver_message(message: Message, still_ours: Callable[[], bool] | None = No
     """
     if message.state in (Message.SENT, Message.FAILED):
         return  # a re-run after the outcome was recorded: nothing to do
+    delivered = message.attempt_rows.filter(ok=True).order_by("-started").first()
+    if delivered is not None:  # a successful attempt is on record (rows from before they were atomic)
+        return _sent(message, delivered.remote_id, "")
     _close_interrupted(message)
     options = ForwardingSettings.of(message.workspace)
     destination = message.destination
@@ -71,9 +74,10 @@ def _send(message: Message, destination: Destination, interrupted_at: datetime |
             text, note = REPEAT_LINE.format(time=stamp) + "\n" + message.text, NOTE_REPEAT
         else:
             if found is not None:
-                Attempt.objects.create(message=message, ok=True, duration_ms=0, remote_id=found[:100],
-                                       error_kind="found", error=NOTE_FOUND)  # fmt: skip
-                return _sent(message, found, NOTE_FOUND)
+                with transaction.atomic():
+                    Attempt.objects.create(message=message, ok=True, duration_ms=0, remote_id=found[:100],
+                                           error_kind="found", error=NOTE_FOUND)  # fmt: skip
+                    return _sent(message, found, NOTE_FOUND)
             note = NOTE_NOT_FOUND
     attempt = Attempt.objects.create(message=message)
     started = time.monotonic()
@@ -92,8 +96,9 @@ def _send(message: Message, destination: Destination, interrupted_at: datetime |
         _record(attempt, started, kind="crash", message=reason)
         _failed_attempt(message, None, reason, False, None)
     else:
-        _record(attempt, started, remote_id=remote_id)
-        _sent(message, remote_id, note)
+        with transaction.atomic():  # the attempt's success and the message's state, together or not at all
+            _record(attempt, started, remote_id=remote_id)
+            _sent(message, remote_id, note)
 
 
 def _record(attempt: Attempt, started: float, error: TransportError | None = None, **fields: str) -> None:

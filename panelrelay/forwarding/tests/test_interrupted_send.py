@@ -123,3 +123,36 @@ def test_a_gateway_that_cannot_list_the_chat_falls_back_to_the_marked_repeat(ws)
         [sent] = [m["text"] for m in fake.messages_to(GROUP)]
     assert sent.startswith("⚠️ POSSIBLE REPEAT") and sent.endswith("\n" + message.text)
     assert outcome(message) == ("sent", {f"sent to {dest} ({NOTE_REPEAT})"})
+
+
+def test_a_send_whose_success_is_on_record_is_not_sent_again(ws) -> None:
+    """The attempt said ok but the message row was not updated yet: the next run finishes the record."""
+    with FakeWAHA() as fake:
+        dest = scenario.destination(connection(ws, "waha", fake), "Provider group", "wa_group", GROUP)
+        message = message_to(dest)
+        Attempt.objects.create(message=message, ok=True, remote_id="true_x_ABC", duration_ms=5)
+        deliver_message(message)
+        assert fake.messages_to(GROUP) == []
+    message.refresh_from_db()
+    assert (message.state, message.remote_id) == (Message.SENT, "true_x_ABC")
+    assert set(message.orders.values_list("state", flat=True)) == {RequestOrder.SENT}
+
+
+def test_the_record_of_a_send_is_one_transaction(ws, monkeypatch) -> None:
+    """A crash between the attempt's record and the message's leaves neither: the send counts as interrupted."""
+    from panelrelay.forwarding import delivery
+
+    def crash_after_record(*args, **kwargs):
+        raise WorkerDied
+
+    with FakeWAHA() as fake:
+        dest = scenario.destination(connection(ws, "waha", fake), "Provider group", "wa_group", GROUP)
+        message = message_to(dest)
+        monkeypatch.setattr(delivery, "_sent", crash_after_record)
+        with pytest.raises(WorkerDied):
+            deliver_message(message)
+        monkeypatch.undo()
+        assert list(message.attempt_rows.values_list("ok", flat=True)) == [None]  # rolled back to "open"
+        deliver_message(Message.objects.get(pk=message.pk))  # interrupted → looked for → found, not resent
+        assert len(fake.messages_to(GROUP)) == 1
+    assert outcome(message)[0] == "sent"
