@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 from uuid import UUID
 
 from ninja import Field, Schema
@@ -27,7 +27,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
 from panelrelay.core.params import text_problem
-from panelrelay.forwarding.models import ForwardRequest, Outcome, RequestOrder
+from panelrelay.forwarding.models import AnswerKind, ForwardRequest, Outcome, Progress, RequestOrder
 from panelrelay.forwarding.submit import MAX_IDS, SubmitError, parse_ids
 from panelrelay.panels.adapters.base import AUTO, MANUAL
 from panelrelay.reading import orderids
@@ -36,9 +36,23 @@ SAFE_INTEGER = 2**53 - 1  # a larger JSON number has lost digits in a JavaScript
 MAX_OFFSET = 2**31 - 1  # past any request's last order; a larger one overflows the database's OFFSET
 ORDER_ID = rf"^[1-9][0-9]{{0,{orderids.MAX_LENGTH - 1}}}$"  # reading.orderids.is_order_id, for the document
 STATES = [state for state, _ in RequestOrder.STATES]
-State = Literal[tuple(STATES)]
-OutcomeCode = Literal[tuple(Outcome.values)]
-Source = Literal[tuple(source for source, _ in ForwardRequest.SOURCES)]
+if TYPE_CHECKING:  # built from the models' choices at run time, which mypy cannot follow: text to it
+    State: TypeAlias = str
+    OutcomeCode: TypeAlias = str
+    ProgressCode: TypeAlias = str
+    AnswerCode: TypeAlias = str
+    Source: TypeAlias = str
+    Mode: TypeAlias = str
+    StateFilter: TypeAlias = str | None
+else:
+    State = Literal[tuple(STATES)]
+    OutcomeCode = Literal[tuple(Outcome.values)]
+    ProgressCode = Literal[tuple(Progress.values)]
+    AnswerCode = Literal[tuple(AnswerKind.values)]
+    Source = Literal[tuple(source for source, _ in ForwardRequest.SOURCES)]
+    Mode = Literal[AUTO, MANUAL]
+    # None when absent; never null in the document, since a query parameter cannot be null.
+    StateFilter = State
 _WHOLE = re.compile(r"-?[0-9]+")  # as core.params.integer: not "²" either, which str.isdigit() takes
 
 
@@ -133,7 +147,7 @@ class ForwardIn(Schema):
 
 
 class OrdersQuery(Schema):
-    state: Annotated[State, explained(f"must be one of: {', '.join(STATES)}.")] = Field(
+    state: Annotated[StateFilter, explained(f"must be one of: {', '.join(STATES)}.")] = Field(
         None, description="only the orders in this state"
     )
     offset: Annotated[
@@ -169,6 +183,15 @@ class OrderOut(Schema):
     status: str | None
     destination: str | None
     sent_at: datetime | None
+    progress: ProgressCode = Field(
+        description='After sending: "" (sent, nothing yet), answered, confirmed (by the panel), follow_up '
+        "(a reminder was sent), escalated (to the backup destination), no_answer."
+    )
+    answer: AnswerCode | None = Field(description="What the provider answered: done, refused, working or other.")
+    answer_text: str | None = Field(description="The provider's words, masked: never a provider's domain.")
+    answered_at: datetime | None
+    panel_status: str | None = Field(description="The panel's status of the order when it was last watched.")
+    confirmed_at: datetime | None
 
 
 class RequestOut(Schema):
@@ -196,7 +219,7 @@ class RouteOut(Schema):
     provider: str | None = Field(description="the provider's alias, never its domain")
     service_id: str | None
     status: str
-    mode: Literal[AUTO, MANUAL]
+    mode: Mode
     destination: str | None
     rule: int | None = Field(ge=1, le=4, description="the routing rule that decided (1-4); null when none did")
     reason: str

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.urls import reverse
 from ninja import NinjaAPI, Query
 from ninja.errors import HttpError
@@ -21,7 +21,7 @@ from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder, Status
 
 from panelrelay.api import errors
-from panelrelay.api.auth import TokenAuth
+from panelrelay.api.auth import ApiRequest, TokenAuth
 from panelrelay.api.schemas import (
     CommandsOut,
     ErrorOut,
@@ -81,7 +81,7 @@ def _errors(*statuses: int) -> dict[frozenset[int], type[ErrorOut]]:
     operation_id="createRequest",
     summary="Forward a command for one or many panel order ids",
 )
-def create(request: HttpRequest, response: HttpResponse, body: ForwardIn) -> Status:
+def create(request: ApiRequest, response: HttpResponse, body: ForwardIn) -> Status:
     if len(body.ids) > MAX_IDS:
         raise HttpError(413, f"At most {MAX_IDS:,} ids in one request.")
     try:  # the note goes into the provider's message and onto request pages that staff read
@@ -104,7 +104,7 @@ def create(request: HttpRequest, response: HttpResponse, body: ForwardIn) -> Sta
     operation_id="getRequest",
     summary="A request with the state and reason of each order (1,000 orders a page)",
 )
-def detail(request: HttpRequest, id: uuid.UUID, query: Query[OrdersQuery]) -> dict:  # noqa: A002 (the path's name)
+def detail(request: ApiRequest, id: uuid.UUID, query: Query[OrdersQuery]) -> dict:  # noqa: A002 (the path's name)
     fwd = ForwardRequest.objects.filter(workspace=request.workspace, code=id).first()
     if fwd is None:
         raise HttpError(404, "No such request in this workspace.")
@@ -118,7 +118,7 @@ def detail(request: HttpRequest, id: uuid.UUID, query: Query[OrdersQuery]) -> di
     operation_id="routeCheck",
     summary="Which destination an order would go to, and why; nothing is sent",
 )
-def route_check(request: HttpRequest, query: Query[RouteQuery]) -> dict:
+def route_check(request: ApiRequest, query: Query[RouteQuery]) -> dict:
     panel = _panel(request, query.panel)
     try:
         found = find_order(panel, query.order)
@@ -137,7 +137,7 @@ def route_check(request: HttpRequest, query: Query[RouteQuery]) -> dict:
 
 
 @api.get("/panels", response={200: PanelsOut, **_errors()}, operation_id="listPanels", summary="The workspace's panels")
-def panels(request: HttpRequest) -> dict:
+def panels(request: ApiRequest) -> dict:
     rows = Panel.objects.filter(workspace=request.workspace).order_by("name")
     return {"panels": [{"id": p.code, "name": p.name, "enabled": p.enabled} for p in rows]}
 
@@ -148,12 +148,12 @@ def panels(request: HttpRequest) -> dict:
     operation_id="listCommands",
     summary="The commands that can be forwarded",
 )
-def commands(request: HttpRequest) -> dict:
+def commands(request: ApiRequest) -> dict:
     rows = [c for c in Command.for_workspace(request.workspace) if c.enabled]
     return {"commands": [{"command": c.slug, "label": c.label, "statuses": c.statuses} for c in rows]}
 
 
-def _panel(request: HttpRequest, ref: str | None) -> Panel:
+def _panel(request: ApiRequest, ref: str | None) -> Panel:
     panels = Panel.objects.filter(workspace=request.workspace)
     if not ref:
         only = list(panels[:2])
@@ -174,7 +174,7 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-def _command(request: HttpRequest, slug: str) -> Command:
+def _command(request: ApiRequest, slug: str) -> Command:
     commands = {c.slug: c for c in Command.for_workspace(request.workspace) if c.enabled}
     if slug not in commands:
         raise HttpError(400, f"`command` must be one of: {', '.join(commands)}.")
@@ -208,6 +208,12 @@ def _orders_page(fwd: ForwardRequest, state: str | None, start: int) -> dict:
             "status": o.status_label or None,
             "destination": o.destination_label or None,
             "sent_at": o.sent_at,
+            "progress": o.progress,
+            "answer": o.answer_kind or None,
+            "answer_text": o.answer_text or None,
+            "answered_at": o.answered_at,
+            "panel_status": o.watched_status or None,
+            "confirmed_at": o.confirmed_at,
         }  # fmt: skip
         for o in orders[start : start + ORDER_PAGE]
     ]

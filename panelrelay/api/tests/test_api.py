@@ -7,7 +7,7 @@ from django.contrib.sessions.models import Session
 
 from panelrelay.api.models import ApiToken, digest
 from panelrelay.core.testing import BaseTestCase
-from panelrelay.forwarding.models import ForwardRequest
+from panelrelay.forwarding.models import ForwardRequest, RequestOrder
 from panelrelay.panels.models import Panel
 from panelrelay.panels.providers import add_by_domain
 
@@ -42,6 +42,15 @@ class ApiTestCase(BaseTestCase):
         detail = self.call("get", body["url"]).json()
         self.assertEqual([o["order_id"] for o in detail["orders"]], ["45323", "45324"])
         self.assertEqual({o["outcome"] for o in detail["orders"]}, {"looking_up"})
+        self.assertEqual(
+            {(o["progress"], o["answer"], o["confirmed_at"]) for o in detail["orders"]}, {("", None, None)}
+        )
+        RequestOrder.objects.filter(panel_order_id="45323").update(
+            state="sent", progress="answered", answer_kind="refused", answer_text="not possible"
+        )
+        first = self.call("get", body["url"]).json()["orders"][0]
+        self.assertEqual((first["progress"], first["answer"], first["answer_text"]), ("answered", "refused",
+                                                                                    "not possible"))  # fmt: skip
         self.assertEqual(detail["counts"]["pending"], 2)
         self.assertIsNone(detail["next_offset"])
         self.assertEqual(detail["created"], req.created.isoformat())  # to the microsecond, with its offset
