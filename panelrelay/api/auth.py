@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
+from panelrelay.accounts.models import Workspace
 from panelrelay.api.models import ApiToken, digest
 
 HOW = "Send your API token as: Authorization: Bearer <token>."
+
+
+class ApiRequest(HttpRequest):
+    """The request of an operation behind TokenAuth: the token's workspace and the token."""
+
+    workspace: Workspace
+    api_token: ApiToken
 
 
 class TokenAuth(HttpBearer):
@@ -31,8 +41,8 @@ class TokenAuth(HttpBearer):
             raise HttpError(401, "The API token is not valid or was revoked.")
         if api_token.workspace.suspended:
             raise HttpError(403, "This workspace is suspended by the platform operator.")
-        request.workspace = api_token.workspace
-        request.api_token = api_token
+        authed = cast(ApiRequest, request)  # it becomes one here
+        authed.workspace, authed.api_token = api_token.workspace, api_token
         if not api_token.last_used or (timezone.now() - api_token.last_used).total_seconds() > 60:
             ApiToken.objects.filter(pk=api_token.pk).update(last_used=timezone.now())  # one write a minute at most
         return api_token
