@@ -183,11 +183,11 @@ class BadInputTestCase(BaseTestCase):
         """The route with `code`, and each other part of the path valid or as given."""
         values = {**PATH_VALUES, "token": self.invite.token, **parts}
         path = re.sub(r"<(?!uuid:)(?:\w+:)?(\w+)>", lambda m: values.get(m[1], "x"), route)
-        return "/" + path.replace("<uuid:code>", code)
+        return "/" + re.sub(r"<uuid:\w+>", code, path)  # <uuid:code>, and the API's <uuid:id>
 
     def probe(self, route: str, codes: list[str]) -> tuple[str, dict[str, set[str]]]:
         """A filled path whose view answers (not 404), with the names read by each method it takes."""
-        for code in codes if "<uuid:code>" in route else [""]:
+        for code in codes if re.search(r"<uuid:\w+>", route) else [""]:
             path, reads = self.fill(route, code), {}
             for method in ("get", "post"):
                 with recording_reads() as seen:
