@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
-from django.urls import URLPattern
+from django.urls import URLPattern, URLResolver
+from django.views.decorators.csrf import csrf_exempt
 from ninja.errors import HttpError, ValidationError
 from ninja.parser import Parser
 
@@ -47,11 +48,13 @@ class JsonBody(Parser):
 
 
 def install(api: NinjaAPI) -> None:
-    api.add_exception_handler(HttpError, _refused)
-    api.add_exception_handler(ValidationError, _invalid)
+    # The decorator form for our named handlers: add_exception_handler's type says a handler may be
+    # given the exception class itself, which ninja never does (it passes what it caught).
+    api.exception_handler(HttpError)(_refused)
+    api.exception_handler(ValidationError)(_invalid)
     api.add_exception_handler(RequestDataTooBig, lambda request, exc: error(413, too_big_message()))
     api.add_exception_handler(Http404, lambda request, exc: error(404, "No such object in this workspace."))
-    api.add_exception_handler(Exception, _unexpected)
+    api.exception_handler(Exception)(_unexpected)
 
 
 def _refused(request: HttpRequest, exc: HttpError) -> JsonResponse:
@@ -90,9 +93,12 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     raise exc
 
 
-def json_not_allowed(patterns: list[URLPattern]) -> list[URLPattern]:
+def json_not_allowed(patterns: list[URLPattern | URLResolver]) -> list[URLPattern | URLResolver]:
     """ninja's URL patterns, answering a method the path does not take in JSON, not in plain text."""
-    return [URLPattern(p.pattern, _allowing(p.callback), p.default_args, p.name) for p in patterns]
+    return [
+        URLPattern(p.pattern, _allowing(p.callback), p.default_args, p.name) if isinstance(p, URLPattern) else p
+        for p in patterns  # ninja makes no resolvers (includes); one would keep ninja's own 405
+    ]
 
 
 def _allowing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -104,5 +110,5 @@ def _allowing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             response["Allow"] = allowed
         return response
 
-    allowing.csrf_exempt = getattr(view, "csrf_exempt", False)  # as ninja set it: a token, not a cookie, authenticates
-    return allowing
+    # As ninja set it: a token, not a cookie, authenticates.
+    return csrf_exempt(allowing) if getattr(view, "csrf_exempt", False) else allowing

@@ -6,10 +6,11 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 from django.utils import timezone
 
-from panelrelay.accounts.models import WorkspaceOwned
+from panelrelay.accounts.models import Workspace, WorkspaceOwned
 
 PREFIX = "pr_"
 
@@ -31,7 +32,7 @@ class ApiToken(WorkspaceOwned):
         return f"{self.name} ({self.prefix}…)"
 
     @classmethod
-    def issue(cls, workspace, name: str, user=None) -> tuple[ApiToken, str]:
+    def issue(cls, workspace: Workspace, name: str, user: User | None = None) -> tuple[ApiToken, str]:
         """Create a token; the clear value is returned once and never stored."""
         clear = PREFIX + secrets.token_urlsafe(32)
         token = cls.objects.create(

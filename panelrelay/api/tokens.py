@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from panelrelay.accounts.middleware import MemberRequest
 from panelrelay.api.models import ApiToken
 from panelrelay.core import params
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 
 
 @require_member(owner=True)
-def tokens(request: HttpRequest) -> HttpResponse:
+def tokens(request: MemberRequest) -> HttpResponse:
     """The list; a POST creates a token and shows it in its own answer, once.
 
     Not redirect-after-POST: the token would have to wait for the next page somewhere, and the
@@ -40,7 +43,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 @require_member(owner=True)
 @require_POST
-def revoke(request: HttpRequest, code) -> HttpResponse:
+def revoke(request: MemberRequest, code: UUID) -> HttpResponse:
     token = get_for_member(request, ApiToken, code=code)
     token.revoked = True
     token.save(update_fields=["revoked"])
