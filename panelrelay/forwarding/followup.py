@@ -50,9 +50,12 @@ def run_follow_ups(now: datetime | None = None) -> None:
     )
     for workspace_id in sorted(steps.order_by().values_list("workspace_id", flat=True).distinct()):
         options = ForwardingSettings.objects.get_or_create(workspace_id=workspace_id)[0]
-        remind(options, now)
-        escalate(options, now)
-        give_up(options, now)
+        try:
+            remind(options, now)
+            escalate(options, now)
+            give_up(options, now)
+        except Exception:  # one workspace's trouble must not stop everyone else's reminders
+            log.exception("follow-ups of workspace %s failed; the next round tries again", workspace_id)
 
 
 def due_for_reminder(options: ForwardingSettings, now: datetime) -> list[RequestOrder]:

@@ -61,31 +61,25 @@ def receivers() -> list[str]:
 
 
 def receive(incoming: Incoming) -> bool:
-    """Hand one message to the receivers, once. Returns False for a duplicate or an unhandled one."""
+    """Hand one message to the receivers, once. Returns False for a duplicate or an unhandled one.
+
+    A receiver's error propagates (and rolls the "received" mark back with its work), so the
+    webhook answers 500 and a poll stops there: the gateway's next delivery handles it again.
+    """
     if not incoming.message_id:
         log.info("incoming message on connection %s without an id: dropped", incoming.connection.pk)
         return False
-    try:
-        with transaction.atomic():
-            ReceivedMessage.objects.create(connection=incoming.connection, message_id=incoming.message_id[:200])
-            for _, name, fn in _receivers:
-                if fn(incoming):
-                    log.debug("incoming %s handled by %s", incoming.message_id, name)
-                    return True
-            return False
-    except IntegrityError:
-        return False  # this gateway message was received before: a retry or a second poller
-
-
-def receive_all(items: list[Incoming]) -> int:
-    """receive() each; one that fails is logged and left for the gateway's next delivery."""
-    handled = 0
-    for item in items:
+    with transaction.atomic():
         try:
-            handled += receive(item)
-        except Exception:
-            log.exception("incoming message %s on connection %s not handled", item.message_id, item.connection.pk)
-    return handled
+            with transaction.atomic():  # only this insert's conflict means "seen before"
+                ReceivedMessage.objects.create(connection=incoming.connection, message_id=incoming.message_id[:200])
+        except IntegrityError:
+            return False  # this gateway message was received before: a retry or a second poller
+        for _, name, fn in _receivers:
+            if fn(incoming):
+                log.debug("incoming %s handled by %s", incoming.message_id, name)
+                return True
+        return False
 
 
 def forget_old(now: datetime | None = None) -> int:

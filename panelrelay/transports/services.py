@@ -16,7 +16,7 @@ from datetime import datetime
 from panelrelay.core import ratelimit
 from panelrelay.transports.base import Status, Transport, TransportError, split_text
 from panelrelay.transports.bookkeeping import close_incidents, mark_broken, record, send_alert, set_status
-from panelrelay.transports.incoming import receive_all
+from panelrelay.transports.incoming import Incoming, receive
 from panelrelay.transports.integrations import REGISTRY, transport_for
 from panelrelay.transports.models import Connection, Destination
 from panelrelay.worker.registry import Retry
@@ -44,7 +44,10 @@ def deliver(destination: Destination, text: str) -> str:
         if not exc.local:
             _failed(transport, destination, exc)
         raise
-    _delivered(destination)
+    try:
+        _delivered(destination)
+    except Exception:  # the text went out: bookkeeping trouble must not make it look unsent (and resent)
+        log.exception("destination %s: delivered, but its status could not be updated", destination.code)
     return remote_id
 
 
@@ -174,10 +177,17 @@ def poll_chats(connection: Connection) -> int:
     WhatsApp gateway or the Telegram user account set to polling) and hand it to receive()."""
     chats = list(
         Destination.objects.filter(connection=connection, enabled=True).order_by("-last_delivery_at", "id")
-        .values_list("target", flat=True).distinct()
+        .values_list("target", flat=True)
     )  # fmt: skip
-    items, positions = transport_for(connection).poll_incoming(chats, dict(connection.poll_state or {}))
-    handled = receive_all(items)
+    chats = list(dict.fromkeys(chats))  # one target may have several destinations
+    handled = 0
+
+    def handle(item: Incoming) -> None:
+        nonlocal handled
+        handled += receive(item)
+
+    # A handler error propagates before the positions are saved: the next poll reads it again.
+    positions = transport_for(connection).poll_incoming(chats, dict(connection.poll_state or {}), handle)
     if positions != connection.poll_state:
         Connection.objects.filter(pk=connection.pk).update(poll_state=positions)
         connection.poll_state = positions

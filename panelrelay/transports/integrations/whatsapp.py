@@ -8,6 +8,7 @@ own webhook body and history into the front door's `Incoming` (transports.incomi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,8 +31,9 @@ class WhatsAppTransport(Transport):
     def pacing(self, target: str) -> tuple[dict[str, float], float]:
         return {f"wa:{self.connection.code}": self.connection.pace_seconds}, pacing.value("PACING_WHATSAPP_JITTER")
 
-    def poll_incoming(self, chats: list[str], since: dict[str, float]) -> tuple[list[Incoming], dict[str, float]]:
-        found: list[Incoming] = []
+    def poll_incoming(
+        self, chats: list[str], since: dict[str, float], handle: Callable[[Incoming], object]
+    ) -> dict[str, float]:
         positions = dict(since)
         now = float(int(timezone.now().timestamp()))  # gateways stamp whole seconds: that second is read too
         for chat in chats[:POLL_CHATS]:
@@ -39,10 +41,10 @@ class WhatsAppTransport(Transport):
             if start is None:  # first look at this chat: from now on, not its old history
                 positions[chat] = now
                 continue
-            items = self.chat_history(chat, start)
-            found += items
-            positions[chat] = max([start, *(item.at.timestamp() for item in items)])
-        return found, positions
+            for item in self.chat_history(chat, start):
+                handle(item)
+                positions[chat] = max(positions[chat], item.at.timestamp())
+        return positions
 
     def chat_history(self, chat: str, since: float) -> list[Incoming]:
         """Messages others wrote in `chat` at or after `since` (a Unix time), oldest first."""

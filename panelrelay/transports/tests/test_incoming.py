@@ -275,3 +275,54 @@ def test_a_whatsapp_reaction_taken_back_is_no_answer() -> None:
     [given] = green.parse_webhook(green_event("👍"))
     assert (given.text, given.reply_to) == ("👍", "OURS")
     assert green.parse_webhook(green_event("")) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", sorted(FAKES))
+def test_a_message_whose_handling_fails_is_read_again_by_the_next_poll(kind, got) -> None:
+    """Nothing is lost to a failure: Green-API's notification stays queued, the chat position stays put."""
+    fake, conn = gateway(kind, Connection.RECEIVE_POLL)
+
+    def broken(_: incoming.Incoming) -> bool:
+        raise RuntimeError("the database went away for a moment")
+
+    try:
+        poll_chats(conn)  # the first look notes where the chat is
+        fake.write(WA_GROUP, "9000001 done", sender=PROVIDER)
+        incoming.subscribe("test.broken", broken, priority=0)
+        try:
+            with pytest.raises(RuntimeError):
+                poll_chats(Connection.objects.get(pk=conn.pk))
+        finally:
+            incoming._receivers[:] = [r for r in incoming._receivers if r[1] != "test.broken"]
+        if kind == "greenapi":
+            assert len(fake.queue) == 1, "not deleted before it was handled"
+        assert got == []
+        assert poll_chats(Connection.objects.get(pk=conn.pk)) == 1
+        assert poll_chats(Connection.objects.get(pk=conn.pk)) == 0
+    finally:
+        fake.stop()
+    [item] = got
+    assert item.text == "9000001 done"
+
+
+@pytest.mark.django_db
+def test_a_receivers_own_integrity_error_is_not_taken_for_a_duplicate(got) -> None:
+    from django.db import IntegrityError
+
+    ws = Workspace.objects.create(name="integrity")
+    conn = Connection.objects.create(workspace=ws, kind="waha", name="w", config={})
+    item = incoming.Incoming(connection=conn, chat_id=WA_GROUP, private=False, sender_id=PROVIDER, sender_name="",
+                             text="done", message_id="XYZ")  # fmt: skip
+
+    def clashing(_: incoming.Incoming) -> bool:
+        raise IntegrityError("a receiver's own unique constraint")
+
+    incoming.subscribe("test.clash", clashing, priority=0)
+    try:
+        with pytest.raises(IntegrityError):
+            incoming.receive(item)
+    finally:
+        incoming._receivers[:] = [r for r in incoming._receivers if r[1] != "test.clash"]
+    assert not ReceivedMessage.objects.exists()
+    assert incoming.receive(item) is True and len(got) == 1

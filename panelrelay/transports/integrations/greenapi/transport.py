@@ -6,6 +6,7 @@ error message is therefore built only from `message` and the quota descriptions,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -86,16 +87,20 @@ class GreenApiTransport(WhatsAppTransport):
         found = _incoming(self, body)
         return [found] if found else []
 
-    def poll_incoming(self, chats: list[str], since: dict[str, float]) -> tuple[list[Incoming], dict[str, float]]:
-        """Green-API keeps one queue per instance: receiveNotification, handle, deleteNotification."""
-        found: list[Incoming] = []
+    def poll_incoming(
+        self, chats: list[str], since: dict[str, float], handle: Callable[[Incoming], object]
+    ) -> dict[str, float]:
+        """Green-API keeps one queue per instance: receiveNotification, handle, then deleteNotification.
+        A notification is deleted only once handled: a worker that dies, or a handler that fails, leaves
+        it at the head of the queue for the next poll."""
         for _ in range(MAX_NOTIFICATIONS):
             note = self.api("GET", "receiveNotification", timeout=CHECK_TIMEOUT, params={"receiveTimeout": "0"})
             if not isinstance(note, dict) or note.get("receiptId") is None:
                 break  # null: the queue is empty
-            found += self.parse_webhook(note.get("body"))
+            for item in self.parse_webhook(note.get("body")):
+                handle(item)
             self.api("DELETE", "deleteNotification", timeout=CHECK_TIMEOUT, suffix=f"/{note['receiptId']}")
-        return found, since
+        return since
 
     def check(self) -> Status:
         try:

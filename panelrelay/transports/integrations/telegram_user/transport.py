@@ -168,7 +168,9 @@ class TelegramUserTransport(Transport):
 
     can_receive = True
 
-    def poll_incoming(self, chats: list[str], since: dict[str, float]) -> tuple[list[Incoming], dict[str, float]]:
+    def poll_incoming(
+        self, chats: list[str], since: dict[str, float], handle: Callable[[Incoming], object]
+    ) -> dict[str, float]:
         """New messages in the chats we send to, by message id (Telethon's get_messages(min_id=…)).
         A chat never read starts at its newest message. Reads share the account's flood limits."""
         chats = chats[:POLL_CHATS]
@@ -184,13 +186,17 @@ class TelegramUserTransport(Transport):
         positions, items = dict(since), []
         for chat, messages in self.call(action).items():
             first_look = since.get(chat) is None
+            newest = int(positions.get(chat, 0))
             for message in messages:
-                number = int(getattr(message, "id", 0) or 0)
-                positions[chat] = max(positions.get(chat, 0), number)
+                newest = max(newest, int(getattr(message, "id", 0) or 0))
                 if not first_look and not getattr(message, "out", False):
-                    items.append(_incoming(self, chat, message))
-            positions.setdefault(chat, 0)
-        return sorted(items, key=lambda item: item.at), positions
+                    items.append((chat, _incoming(self, chat, message)))
+            if first_look:
+                positions[chat] = newest
+        for chat, item in sorted(items, key=lambda pair: (pair[1].at, pair[1].message_id)):
+            handle(item)  # the position moves only past what was handled
+            positions[chat] = max(int(positions.get(chat, 0)), int(item.message_id.rsplit(":", 1)[1]))
+        return positions
 
     def pacing(self, target: str) -> tuple[dict[str, float], float]:
         # User accounts get banned much faster than bots: one slow lane for the whole account.
