@@ -114,3 +114,15 @@ def test_a_worker_asked_to_stop_yields_after_the_lookup_in_flight(request_of_300
     process_request(request_of_300)  # the next worker carries on
     assert request_of_300.orders.filter(looked_up=True).count() == 300
     assert Message.objects.count() == len(GROUPS)
+
+
+@pytest.mark.django_db
+def test_a_stale_lookup_does_not_set_orders_that_went_out_back_to_queued(request_of_300) -> None:
+    """Run A looked up a chunk; run B (A's lease ran out) did too, assembled and sent; A saves late."""
+    stale = Decider(request_of_300)
+    chunk = list(request_of_300.orders.order_by("id").values_list("id", "panel_order_id")[:100])
+    process_request(request_of_300)  # run B: everything looked up, assembled into messages
+    RequestOrder.objects.filter(message__isnull=False).update(state=RequestOrder.SENT)
+    stale.lookup_chunk(request_of_300.panel, chunk)  # run A's late save of its chunk
+    states = set(RequestOrder.objects.filter(id__in=[pk for pk, _ in chunk]).values_list("state", flat=True))
+    assert states == {RequestOrder.SENT}
