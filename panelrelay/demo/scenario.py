@@ -37,34 +37,29 @@ def telegram(workspace: Workspace, api_url: str, token: str = "123456:DEMO", nam
     return conn
 
 
+def _gateway(workspace: Workspace, kind: str, name: str, config: dict, secret: str, pace: float) -> Connection:
+    conn = Connection(workspace=workspace, kind=kind, name=name, config=config, status="working", pace_seconds=pace)
+    conn.set_secret(secret)
+    conn.save()
+    return conn
+
+
 def waha(
     workspace: Workspace, base_url: str, key: str = "waha-key", pace: float = 0.05, name: str = "WAHA"
 ) -> Connection:
-    conn = Connection(workspace=workspace, kind="waha", name=name, config={"base_url": base_url, "session": "default"},
-                      status="working", pace_seconds=pace)  # fmt: skip
-    conn.set_secret(key)
-    conn.save()
-    return conn
+    return _gateway(workspace, "waha", name, {"base_url": base_url, "session": "default"}, key, pace)
 
 
 def evolution(
     workspace: Workspace, base_url: str, key: str = "evo-key", pace: float = 0.05, name: str = "Evolution"
 ) -> Connection:
-    conn = Connection(workspace=workspace, kind="evolution", name=name, config={"base_url": base_url,
-                      "instance": "relay"}, status="working", pace_seconds=pace)  # fmt: skip
-    conn.set_secret(key)
-    conn.save()
-    return conn
+    return _gateway(workspace, "evolution", name, {"base_url": base_url, "instance": "relay"}, key, pace)
 
 
 def greenapi(
     workspace: Workspace, api_url: str, token: str = "green-token", pace: float = 0.05, name: str = "Green-API"
 ) -> Connection:
-    conn = Connection(workspace=workspace, kind="greenapi", name=name, config={"api_url": api_url,
-                      "id_instance": "1101000001"}, status="working", pace_seconds=pace)  # fmt: skip
-    conn.set_secret(token)
-    conn.save()
-    return conn
+    return _gateway(workspace, "greenapi", name, {"api_url": api_url, "id_instance": "1101000001"}, token, pace)
 
 
 def destination(connection: Connection, name: str, kind: str, target: str) -> Destination:

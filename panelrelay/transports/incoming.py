@@ -16,7 +16,8 @@ dropped and a message whose handling failed is handled again on the next deliver
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -54,6 +55,21 @@ def subscribe(name: str, fn: Receiver, priority: int = 100) -> None:
     """Add a receiver (idempotent by name: a second subscribe under one name replaces the first)."""
     global _receivers
     _receivers = sorted([r for r in _receivers if r[1] != name] + [(priority, name, fn)], key=lambda r: r[:2])
+
+
+def unsubscribe(name: str) -> None:
+    global _receivers
+    _receivers = [r for r in _receivers if r[1] != name]
+
+
+@contextmanager
+def subscribed(name: str, fn: Receiver, priority: int = 100) -> Iterator[None]:
+    """A receiver for the duration of a block (tests, a one-off tool)."""
+    subscribe(name, fn, priority)
+    try:
+        yield
+    finally:
+        unsubscribe(name)
 
 
 def receivers() -> list[str]:

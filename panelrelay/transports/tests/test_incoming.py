@@ -29,9 +29,8 @@ def got():
         seen.append(item)
         return True
 
-    incoming.subscribe("test.recorder", record, priority=1)
-    yield seen
-    incoming._receivers[:] = [r for r in incoming._receivers if r[1] != "test.recorder"]
+    with incoming.subscribed("test.recorder", record, priority=1):
+        yield seen
 
 
 def gateway(kind: str, receive: str):
@@ -130,12 +129,8 @@ def test_a_receiver_that_fails_leaves_the_message_for_the_next_delivery(got) -> 
     def broken(_: incoming.Incoming) -> bool:
         raise RuntimeError("a bug in a receiver")
 
-    incoming.subscribe("test.broken", broken, priority=0)
-    try:
-        with pytest.raises(RuntimeError):
-            incoming.receive(item)
-    finally:
-        incoming._receivers[:] = [r for r in incoming._receivers if r[1] != "test.broken"]
+    with incoming.subscribed("test.broken", broken, priority=0), pytest.raises(RuntimeError):
+        incoming.receive(item)
     assert not ReceivedMessage.objects.exists(), "not marked as received: the retry is handled"
     assert incoming.receive(item) is True and len(got) == 1
     assert incoming.receive(item) is False and len(got) == 1
@@ -289,12 +284,8 @@ def test_a_message_whose_handling_fails_is_read_again_by_the_next_poll(kind, got
     try:
         poll_chats(conn)  # the first look notes where the chat is
         fake.write(WA_GROUP, "9000001 done", sender=PROVIDER)
-        incoming.subscribe("test.broken", broken, priority=0)
-        try:
-            with pytest.raises(RuntimeError):
-                poll_chats(Connection.objects.get(pk=conn.pk))
-        finally:
-            incoming._receivers[:] = [r for r in incoming._receivers if r[1] != "test.broken"]
+        with incoming.subscribed("test.broken", broken, priority=0), pytest.raises(RuntimeError):
+            poll_chats(Connection.objects.get(pk=conn.pk))
         if kind == "greenapi":
             assert len(fake.queue) == 1, "not deleted before it was handled"
         assert got == []
@@ -318,11 +309,7 @@ def test_a_receivers_own_integrity_error_is_not_taken_for_a_duplicate(got) -> No
     def clashing(_: incoming.Incoming) -> bool:
         raise IntegrityError("a receiver's own unique constraint")
 
-    incoming.subscribe("test.clash", clashing, priority=0)
-    try:
-        with pytest.raises(IntegrityError):
-            incoming.receive(item)
-    finally:
-        incoming._receivers[:] = [r for r in incoming._receivers if r[1] != "test.clash"]
+    with incoming.subscribed("test.clash", clashing, priority=0), pytest.raises(IntegrityError):
+        incoming.receive(item)
     assert not ReceivedMessage.objects.exists()
     assert incoming.receive(item) is True and len(got) == 1

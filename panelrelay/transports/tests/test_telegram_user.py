@@ -282,8 +282,7 @@ class ReceiveTestCase(StubTestCase):
 
         got: list[Any] = []
         incoming.subscribe("test.tgu", lambda item: got.append(item) or True, priority=1)
-        self.addCleanup(lambda: incoming._receivers.__setitem__(
-            slice(None), [r for r in incoming._receivers if r[1] != "test.tgu"]))  # fmt: skip
+        self.addCleanup(incoming.unsubscribe, "test.tgu")
         account = self.account()
         Connection.objects.filter(pk=account.pk).update(receive="poll")
         account.refresh_from_db()
