@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from panelrelay.core.logscrub import scrub
+from panelrelay.forwarding.assembly import assemble_batch
 from panelrelay.forwarding.delivery import deliver_message
-from panelrelay.forwarding.engine import assemble_batch, process_request
+from panelrelay.forwarding.engine import process_request
 from panelrelay.forwarding.followup import run_follow_ups
 from panelrelay.forwarding.models import ForwardRequest, Message, Outcome, RequestOrder
 from panelrelay.forwarding.progress import finish_requests

@@ -119,7 +119,7 @@ class ForwardRequest(WorkspaceOwned):
     # A ticket's author: only their own orders are forwarded (engine.Decider). Empty otherwise.
     ticket_user = models.CharField(max_length=150, blank=True)
     # Requests of one ticket poll share a batch: their messages are assembled together, so two
-    # tickets to the same destination and command become one message (engine.assemble_batch).
+    # tickets to the same destination and command become one message (assembly.assemble_batch).
     batch = models.CharField(max_length=40, blank=True, db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
     created = models.DateTimeField(default=timezone.now, db_index=True)

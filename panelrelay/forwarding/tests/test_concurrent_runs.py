@@ -15,7 +15,8 @@ from django.db.models import Count
 from panelrelay.accounts.models import Workspace
 from panelrelay.core import faults
 from panelrelay.demo import scenario
-from panelrelay.forwarding.engine import Decider, assemble_messages, process_request
+from panelrelay.forwarding.assembly import assemble_messages
+from panelrelay.forwarding.engine import Decider, process_request
 from panelrelay.forwarding.models import Command, ForwardRequest, Message, RequestOrder
 from panelrelay.forwarding.submit import create_request
 from panelrelay.worker.models import Job
