@@ -186,6 +186,9 @@ class Outcome(models.TextChoices):
     IN_PROGRESS = "in_progress", "Already being forwarded"
     COOLDOWN = "cooldown", "Already requested (cooldown)"
     NO_ROUTE = "no_route", "No route to a destination"
+    # Waiting (RequestOrder.WAITING): nothing routes the order yet; it goes out once the owner sets a
+    # route and confirms ("send now"), never silently. Not final: the request waits with it.
+    NEEDS_ROUTE = "needs_route", "Needs a route"
     DESTINATION_OFF = "destination_off", "Destination turned off"
     DESTINATION_BROKEN = "destination_broken", "Destination broken"
     ROUTED = "routed", "Routed, waiting for its message"
@@ -207,10 +210,12 @@ class Outcome(models.TextChoices):
 
 class RequestOrder(models.Model):
     PENDING, QUEUED, SENT, SKIPPED, FAILED, RETRYING = "pending", "queued", "sent", "skipped", "failed", "retrying"
+    WAITING = "waiting"  # no route yet: waits for the owner to set one and press "send now"
     STATES = [
         (PENDING, "Looking up"),
         (QUEUED, "Queued"),
         (RETRYING, "Retrying"),
+        (WAITING, "Needs a route"),
         (SENT, "Sent"),
         (SKIPPED, "Skipped"),
         (FAILED, "Failed"),
