@@ -37,7 +37,7 @@ from panelrelay.worker.registry import Retry, stop_requested
 log = logging.getLogger("panelrelay.forwarding")
 CHUNK = 100
 PANEL_GIVE_UP = timedelta(hours=1)  # a panel unreachable this long fails the lookup for good
-OPEN_STATES = (RequestOrder.PENDING, RequestOrder.QUEUED, RequestOrder.RETRYING)
+OPEN_STATES = (RequestOrder.PENDING, RequestOrder.QUEUED, RequestOrder.RETRYING, RequestOrder.WAITING)
 NOT_YOURS = "not the ticket author's order"
 
 
@@ -114,7 +114,8 @@ class Decider:
         decision = self.router.decide(found, self.request.panel)
         order.rule = decision.rule
         if decision.destination is None:
-            return _set(order, RequestOrder.SKIPPED, Outcome.NO_ROUTE, f"no route: {decision.reason}")
+            # It waits ("Needs a route") until the owner sets a route and sends it (forwarding/waiting.py).
+            return _set(order, RequestOrder.WAITING, Outcome.NEEDS_ROUTE, f"needs a route: {decision.reason}")
         order.destination = decision.destination
         order.destination_label = str(decision.destination)[:120]
         if not decision.destination.enabled:
