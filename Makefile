@@ -25,9 +25,12 @@ test: $(STAMP)
 demo: $(STAMP)
 	DATA_DIR=$${DATA_DIR:-data/demo} $(BIN)/python manage.py demo
 
-## bench: forwarding 1,000 and 10,000 ids against the fakes vs a naive forwarder → docs/BENCHMARKS.md
+## bench: forwarding vs a naive forwarder, per phase (SQLite, PostgreSQL), workers scaling, ticket
+## latency → docs/BENCHMARKS.md. PostgreSQL runs need BENCH_DATABASE_URL (a database is created there)
 bench: $(STAMP)
 	$(BIN)/python -m bench.forwarding
+	$(BIN)/python -m bench.phases
+	$(BIN)/python -m bench.scaling
 	$(BIN)/python -m bench.watch
 	$(BIN)/python -m bench.answers
 
