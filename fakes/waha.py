@@ -376,8 +376,9 @@ class FakeWAHA(MessagingFake):
 
     def seed_demo(self) -> None:
         self.set_status("default", "WORKING")
-        self.add_group("120363040000000001@g.us", "Provider A · refills")
-        self.add_group("120363040000000002@g.us", "Provider B · support")
+        # The demo's names (panelrelay/demo): Peak_C's WhatsApp group, and the owner's own team.
+        self.add_group("120363040000000001@g.us", "Peak_C · WhatsApp")
+        self.add_group("120363040000000002@g.us", "Manual team")
 
     def snapshot(self) -> dict[str, Any]:
         data = super().snapshot()

@@ -59,9 +59,10 @@ from fakes.telegram.errors import TelegramError, bad_request, forbidden
 from fakes.telegram.markup import parse_html, plain_text
 from fakes.telegram.steering import Steering
 from fakes.telegram.updates import Updates, post_update
-from fakes.telegram.world import DEFAULT_TOKENS, BotAccount, Chat, User
+from fakes.telegram.world import DEFAULT_TOKENS, DEMO_TOKEN, BotAccount, Chat, User
 
 __all__ = [
+    "DEMO_TOKEN",
     "MAX_TEXT",
     "BotAccount",
     "Chat",
@@ -182,14 +183,24 @@ class FakeTelegram(Steering, BotApi, Updates, MessagingFake):
             return "bot tokens: " + ", ".join(self.bots) + f"  (e.g. {self.url}/bot{next(iter(self.bots))}/getMe)"
 
     def seed_demo(self) -> None:
-        self.add_bot("123456:DEMO", id=123456, username="panelrelay_demo_bot", first_name="PanelRelay Demo")
-        self.default_token = "123456:DEMO"
-        self.add_chat(-1001000000001, "supergroup", "Provider A · refills", username="provider_a_refills")
-        self.add_chat(-1001000000002, "supergroup", "Provider B · support")
-        self.add_chat(-4000000003, "group", "Provider C (basic group)")
+        """The demo's one bot (DEMO_TOKEN, a token of the real shape), in three provider groups.
+
+        The groups are joined with bot_added, as on Telegram: each join queues the my_chat_member
+        update through which the Bot API tells a bot about a chat (it has no "list my chats"
+        method), so the product's chat picker finds them on its first getUpdates.
+        """
+        with self.lock:
+            self.bots.clear()  # only the demo bot: the fake's banner prints tokens an owner can paste
+        self.add_bot(DEMO_TOKEN, id=123456, username="panelrelay_demo_bot", first_name="PanelRelay Demo")
+        self.default_token = DEMO_TOKEN
+        self.bot_added(-1001000000001, "FastLikes_A · refills", type="supergroup", username="provider_a_refills")
+        self.bot_added(-1001000000002, "Rush_B · support", type="supergroup")
+        self.bot_added(-4000000003, "Storm_D · orders", type="group")  # a basic group
         self.add_user(500000001, username="provider_alice", first_name="Alice")
         self.users[500000001].started = True
         self.add_user(500000002, username="provider_bob", first_name="Bob")  # never pressed Start
+        self.add_user(500000003, username="demo_owner", first_name="Demo owner")  # the owner's own chat
+        self.users[500000003].started = True
 
     def snapshot(self) -> dict[str, Any]:
         data = super().snapshot()

@@ -9,6 +9,9 @@ from typing import Any
 CHAT_TYPES = ("private", "group", "supergroup", "channel")
 GROUP_TYPES = ("group", "supergroup", "channel")
 DEFAULT_TOKENS = {"123:ABC": {"id": 123, "username": "relay_bot", "first_name": "Relay"}}
+# The demo bot's token has the shape of a real one (digits, a colon, 35 characters), so the
+# Connections form, which checks that shape, accepts it when an owner types it in.
+DEMO_TOKEN = "123456:AAH-demo-token-of-the-fake-Bot-API0"
 # Who "did it" when a helper is not told which user added or removed the bot.
 DEFAULT_ACTOR = {"id": 100200300, "is_bot": False, "first_name": "Provider", "username": "provider_admin"}
 ADMIN_RIGHTS = {

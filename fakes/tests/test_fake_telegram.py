@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from fakes.base import FakeRequest, FakeServer, Reply, json_reply, route
-from fakes.telegram import FakeTelegram
+from fakes.telegram import DEMO_TOKEN, FakeTelegram
 
 TOKEN = "123:ABC"
 GROUP, BASIC, CHANNEL, USER = -1001234567890, -4001234567, -1009876543210, 777000111
@@ -658,12 +658,22 @@ def test_faults_from_base_still_apply(tg: FakeTelegram, api: httpx.Client) -> No
 def test_seed_demo() -> None:
     with FakeTelegram() as fake:
         fake.seed_demo()
-        client = http(f"{fake.url}/bot123456:DEMO")
+        assert DEMO_TOKEN.split(":")[1] and len(DEMO_TOKEN.split(":")[1]) == 35  # a real token's shape
+        assert http(f"{fake.url}/bot123:ABC").get("/getMe").status_code == 401  # only the demo bot
+        client = http(f"{fake.url}/bot{DEMO_TOKEN}")
         assert client.get("/getMe").json()["result"]["username"] == "panelrelay_demo_bot"
         assert client.post("/sendMessage", json={"chat_id": "@provider_a_refills", "text": "x"}).json()["ok"]
         assert client.post("/sendMessage", json={"chat_id": 500000002, "text": "x"}).status_code == 403
+        assert client.post("/sendMessage", json={"chat_id": 500000003, "text": "x"}).json()["ok"]  # the owner
+        joined = client.get("/getUpdates").json()["result"]  # the bot was added to its 3 groups
+        assert [u["my_chat_member"]["chat"]["title"] for u in joined] == [
+            "FastLikes_A · refills",
+            "Rush_B · support",
+            "Storm_D · orders",
+        ]
         fake.bot_added(-1007777, "Demo new group")
-        assert len(client.get("/getUpdates").json()["result"]) == 1  # helpers act on the demo bot
+        offset = joined[-1]["update_id"] + 1
+        assert len(client.get("/getUpdates", params={"offset": offset}).json()["result"]) == 1  # the demo bot's
 
 
 def test_concurrent_senders_get_unique_message_ids(tg: FakeTelegram) -> None:
@@ -688,7 +698,7 @@ def test_runs_as_a_module_with_demo_data() -> None:
             url = first_line.rsplit(" ", 1)[-1].strip()
             assert url.startswith("http://127.0.0.1:"), first_line
             with http(url) as client:
-                assert client.get("/bot123456:DEMO/getMe").json()["result"]["id"] == 123456
+                assert client.get(f"/bot{DEMO_TOKEN}/getMe").json()["result"]["id"] == 123456
                 assert "No messages yet." in client.get("/_fake/inbox").text
         finally:
             proc.terminate()

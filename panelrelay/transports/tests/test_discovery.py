@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fakes.telegram import DEMO_TOKEN, FakeTelegram
 from panelrelay.transports.integrations.telegram.updates import GREETING, poll
 from panelrelay.transports.models import DiscoveredChat, Incident, StartLink
 from panelrelay.transports.services import refresh_status
@@ -108,6 +109,29 @@ class PickerTestCase(FakeTestCase):
         self.assertNotContains(r, "Provider C")
         self.assertContains(r, "Choose a connection")
         self.assertEqual(self.client.get("/destinations/chats/", {"connection": "nonsense"}).status_code, 200)
+
+    def test_a_group_the_bot_joined_long_ago_appears_once_someone_sends_a_command_in_it(self) -> None:
+        # GROUP was joined before this connection read updates: the Bot API tells nothing about it.
+        refresh_status(self.connection)  # learns the bot's username, which the hint names
+        self.login(self.alice)
+        r = self.client.get("/destinations/chats/", {"connection": str(self.connection.code)})
+        self.assertNotContains(r, "Provider A")
+        self.assertContains(r, "/start@relay_bot")  # the hint says how to make it known
+        self.fake.user_sends(700000009, "/start@relay_bot", chat_id=GROUP)
+        r = self.client.get("/destinations/chats/", {"connection": str(self.connection.code)})
+        self.assertContains(r, "Provider A")
+        chat = DiscoveredChat.objects.get(chat_id=str(GROUP))
+        self.assertEqual((chat.kind, chat.username, chat.active), ("tg_group", "provider_a", True))
+
+    def test_the_demo_bots_three_groups_are_in_the_picker_after_the_first_refresh(self) -> None:
+        with FakeTelegram(strict_limits=False) as demo:
+            demo.seed_demo()
+            bot = connection(self.workspace, "telegram", demo, secret=DEMO_TOKEN)
+            self.login(self.alice)
+            r = self.client.get("/destinations/chats/", {"connection": str(bot.code)})
+        for title in ("FastLikes_A · refills", "Rush_B · support", "Storm_D · orders"):
+            self.assertContains(r, title)
+        self.assertEqual(DiscoveredChat.objects.filter(connection=bot, kind="tg_group", active=True).count(), 3)
 
     def test_a_start_link_needs_the_bots_username(self) -> None:
         self.login(self.alice)

@@ -20,6 +20,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from fakes.panel import DEMO_PROVIDERS
+from fakes.telegram import DEMO_TOKEN
 from panelrelay.accounts.models import Membership, Workspace
 from panelrelay.demo import scenario
 from panelrelay.panels.services import sync_providers
@@ -27,15 +28,19 @@ from panelrelay.transports.models import Connection
 
 PANEL, TELEGRAM, WAHA = "http://127.0.0.1:8101", "http://127.0.0.1:8102", "http://127.0.0.1:8103"
 EMAIL, PASSWORD = "demo@panelrelay.local", "demo-relay-2026"
-TG_A, TG_B, TG_C = "-1001000000001", "-1001000000002", "-4000000003"
-WA_A, WA_B = "120363040000000001@g.us", "120363040000000002@g.us"
+# The chats of the fakes' demo data (fakes/telegram seed_demo, fakes/waha.py seed_demo). Each
+# destination is named as the chat it lands in: an owner reading "Manual team" on the Routing page
+# finds the message in the group called "Manual team" in the fake's inbox.
+TG_A, TG_B, TG_D = "-1001000000001", "-1001000000002", "-4000000003"  # FastLikes_A, Rush_B, Storm_D
+WA_C, WA_TEAM = "120363040000000001@g.us", "120363040000000002@g.us"  # Peak_C, the owner's manual team
+OWNER_CHAT = "500000003"  # the owner's private chat with the demo bot (the owner pressed Start)
 # Who answers in the demo (fakes/behaviours.py), a few seconds after each message so the request
-# page shows Sent first: Provider A's Telegram group replies "done", its WhatsApp group quotes the
-# ids and refuses (the owner gets an alert), Provider B's group never answers. The manual team and
+# page shows Sent first: FastLikes_A's Telegram group replies "done", Peak_C's WhatsApp group quotes
+# the ids and refuses (the owner gets an alert), Rush_B's group never answers. The manual team and
 # the owner's own chat are people: they stay quiet.
 BEHAVIOURS = [
     (TELEGRAM, {"chat": int(TG_A), "kind": "reply", "says": "done", "delay": 8}),
-    (WAHA, {"chat": WA_A, "kind": "quote", "says": "refused", "delay": 20}),
+    (WAHA, {"chat": WA_C, "kind": "quote", "says": "refused", "delay": 20}),
     (TELEGRAM, {"chat": int(TG_B), "kind": "silent"}),
 ]
 
@@ -85,20 +90,23 @@ class Command(BaseCommand):
         ws = Workspace.objects.create(name="Demo SMM")
         Membership.objects.create(user=user, workspace=ws, role=Membership.OWNER)
         panel = scenario.panel(ws, PANEL, name="Main panel")
-        tg = scenario.telegram(ws, TELEGRAM, name="Demo bot")
+        tg = scenario.telegram(ws, TELEGRAM, token=DEMO_TOKEN, name="Demo bot")
         wa = scenario.waha(ws, WAHA, pace=2.0, name="WAHA")
         Connection.objects.filter(pk=wa.pk).update(receive=Connection.RECEIVE_POLL)  # reads the answers
-        dests = [
-            scenario.destination(tg, "Provider A refills", "tg_group", TG_A),
-            scenario.destination(tg, "Provider B support", "tg_group", TG_B),
-            scenario.destination(wa, "Provider A WhatsApp", "wa_group", WA_A),
-            scenario.destination(wa, "Manual team", "wa_group", WA_B),
-            scenario.destination(tg, "My own chat", "tg_group", TG_C),
-        ]
+        groups = {  # alias → the provider's own group, named as the group is titled in the fake
+            "FastLikes_A": scenario.destination(tg, "FastLikes_A · refills", "tg_group", TG_A),
+            "Rush_B": scenario.destination(tg, "Rush_B · support", "tg_group", TG_B),
+            "Peak_C": scenario.destination(wa, "Peak_C · WhatsApp", "wa_group", WA_C),
+            "Storm_D": scenario.destination(tg, "Storm_D · orders", "tg_group", TG_D),
+        }
+        team = scenario.destination(wa, "Manual team", "wa_group", WA_TEAM)
+        own = scenario.destination(tg, "My own chat", "tg_user", OWNER_CHAT)
         aliases = ["FastLikes_A", "Rush_B", "Peak_C", "Storm_D", "Insta_E", "Tok_F", "YT_G", "Cheap_H"]
-        for n, domain in enumerate(DEMO_PROVIDERS[: len(aliases)]):  # the last two stay unmapped: fallback
-            scenario.route(scenario.provider(ws, domain, aliases[n]), dests[n % 3])
-        scenario.defaults(ws, manual=dests[3], fallback=dests[4])
+        for n, domain in enumerate(DEMO_PROVIDERS[: len(aliases)]):  # with no group of their own: fallback
+            prov = scenario.provider(ws, domain, aliases[n])
+            if aliases[n] in groups:
+                scenario.route(prov, groups[aliases[n]])
+        scenario.defaults(ws, manual=team, fallback=own)
         sync_providers(panel)
         return ws
 
@@ -115,8 +123,9 @@ class Command(BaseCommand):
                     f"  open      http://127.0.0.1:8000/   sign in as {EMAIL} / {PASSWORD}",
                     f"  forward   some order ids of the fake panel: {ids}",
                     f"  inboxes   {TELEGRAM}/_fake/inbox (Telegram)   {WAHA}/_fake/inbox (WhatsApp/WAHA)",
-                    "  answers   Provider A's groups answer by themselves (Telegram: done; WhatsApp: refused),",
-                    "            Provider B's never does: the request page shows Answered within a minute",
+                    "  answers   FastLikes_A's group answers by itself (done), Peak_C's WhatsApp group refuses,",
+                    "            Rush_B's never does: the request page shows Answered within a minute",
+                    f"  bot       the demo bot's token (Connections → Telegram bot): {DEMO_TOKEN}",
                     "",
                 ]
             )  # fmt: skip

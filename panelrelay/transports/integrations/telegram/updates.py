@@ -94,9 +94,24 @@ def _message(connection: Connection, message: dict[str, Any]) -> None:
     if message.get("migrate_to_chat_id"):
         _migrate(connection, str(chat.get("id", "")), str(message["migrate_to_chat_id"]), chat)
         return
+    _seen_in_group(connection, chat)
     found = incoming_of(connection, message)
     if found is not None:
         receive(found)
+
+
+def _seen_in_group(connection: Connection, chat: dict[str, Any]) -> None:
+    """A message from a group the picker does not offer yet: the bot is in it, so it becomes pickable.
+
+    The Bot API has no "list my chats" method, and the my_chat_member update of a bot added long
+    ago is gone (updates are kept 24 hours). A command sent in the group ("/start@our_bot"), which
+    reaches the bot even in privacy mode, is then how the owner makes the group known.
+    """
+    chat_id = str(chat.get("id") or "")
+    if chat.get("type") not in ("group", "supergroup") or not chat_id:
+        return
+    if not DiscoveredChat.objects.filter(connection=connection, chat_id=chat_id, active=True).exists():
+        remember_chat(connection, Chat("tg_group", chat_id, chat.get("title") or "", chat.get("username") or ""))
 
 
 def incoming_of(connection: Connection, message: dict[str, Any]) -> Incoming | None:
