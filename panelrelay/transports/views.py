@@ -42,7 +42,17 @@ def _form_page(request: HttpRequest, form: DestinationForm, destination: Destina
     # Offer a connection that works first: the picker under it then has something to show.
     working = sorted(form.connections, key=lambda c: c.status != Connection.WORKING)
     picked = form["connection"].value() or (str(working[0].code) if working else "")
-    ctx = {"form": form, "destination": destination, "connections": form.connections, "picked_connection": picked}
+    sender = next((c for c in form.connections if str(c.code) == picked), None)
+    # Only the kinds this connection sends to: a Telegram bot is never offered a WhatsApp number.
+    # (Hidden, not left out: app.js shows the others when the connection changes.)
+    kinds = [(v, label, sender is not None and v not in sender.destination_kinds) for v, label in Destination.KINDS]
+    ctx = {
+        "form": form,
+        "destination": destination,
+        "connections": form.connections,
+        "picked_connection": picked,
+        "kinds": kinds,
+    }
     return render(request, "transports/destination_form.html", ctx)
 
 

@@ -29,6 +29,18 @@ class DestinationsPageTestCase(FakeTestCase):
         found = Destination.objects.get()
         self.assertEqual((found.kind, found.target, found.connection), ("tg_group", "-1009876543210", self.connection))
 
+    def test_a_telegram_sender_is_offered_only_telegram_kinds(self) -> None:
+        r = self.client.get(URL + "add/")
+        self.assertContains(r, '<option value="tg_group">Telegram group</option>', html=True)
+        self.assertContains(r, '<option value="wa_number" hidden disabled>WhatsApp number</option>', html=True)
+        self.assertContains(r, '<option value="wa_group" hidden disabled>WhatsApp group</option>', html=True)
+        self.assertContains(r, "How to add a provider's chat")
+        self.assertNotContains(r, "No ids to copy</h2>")
+        wa = connection(self.workspace, "waha", self.fake)
+        r = self.client.post(URL + "add/", {"connection": str(wa.code), "kind": "tg_group", "target": "-1001"})
+        self.assertContains(r, '<option value="wa_number">WhatsApp number</option>', html=True)
+        self.assertContains(r, '<option value="tg_user" hidden disabled>Telegram user</option>', html=True)
+
     def test_it_adds_a_typed_target_after_checking_it(self) -> None:
         r = self.add(kind="tg_user", target="@alice", name="Alice")
         self.assertContains(r, "Bots cannot write to a person by @username")

@@ -70,7 +70,26 @@
     }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { refreshTimes(); applyWidths(); setInterval(refreshTimes, 30000); });
+  // <select data-kinds-of="#sel">: offer only the options listed in #sel's chosen option's data-kinds
+  // (Add destination: a Telegram bot sends to Telegram groups and users, never to a WhatsApp number).
+  function filterKinds() {
+    document.querySelectorAll("select[data-kinds-of]").forEach(function (sel) {
+      var source = document.querySelector(sel.getAttribute("data-kinds-of"));
+      var chosen = source && source.selectedOptions[0];
+      if (!chosen || !chosen.hasAttribute("data-kinds")) return;
+      var kinds = chosen.getAttribute("data-kinds").split(" ");
+      Array.prototype.forEach.call(sel.options, function (opt) {
+        var off = opt.value !== "" && kinds.indexOf(opt.value) < 0;
+        opt.hidden = off; opt.disabled = off;
+        if (off && opt.selected) sel.value = "";
+      });
+    });
+  }
+  document.addEventListener("change", function (ev) {
+    if (ev.target.matches && ev.target.matches("select")) filterKinds();
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { refreshTimes(); applyWidths(); filterKinds(); setInterval(refreshTimes, 30000); });
   document.addEventListener("htmx:afterSwap", function (ev) { refreshTimes(ev.target); applyWidths(ev.target); });
   // A toggle the server refused (403/4xx) must flip back, so the switch never lies.
   document.addEventListener("htmx:responseError", function (ev) {
