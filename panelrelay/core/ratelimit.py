@@ -4,19 +4,23 @@ A limit is a minimum interval between events under a key: 5 calls/s to a panel i
 every 0.2 s under `panel:<code>`; 20 messages/min to a Telegram group is one every 3 s under
 `tg-chat:<id>`. One event may need several keys at once (a Telegram message needs its chat's
 slot and its bot's slot): acquire() takes all of them or none. try_take() instead allows a
-burst: 3 password-reset emails an hour to one address, at once or spread out.
+burst: 3 password-reset emails an hour to one address, at once or spread out. reserve() is a
+sliding-window limiter for calls that must never exceed `count` in any `window` seconds as the
+other side counts them (a panel's 5 requests/s): it books the earliest moment that fits.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from panelrelay.core.models import RateSlot
+
+FREE_SINCE = datetime(2000, 1, 1, tzinfo=UTC)  # a new key's rows: free, whatever the clock says
 
 
 def try_acquire(limits: dict[str, float], jitter: float = 0.0) -> float:
@@ -54,11 +58,58 @@ def acquire(limits: dict[str, float], jitter: float = 0.0, max_wait: float = 30.
         time.sleep(min(wait, 1.0))
 
 
-def push_back(key: str, seconds: float) -> None:
-    """Nobody may use `key` for `seconds` (a 429 with retry_after, a 466 quota)."""
-    _ensure([key])
+def push_back(key: str, seconds: float, count: int = 1) -> None:
+    """Nobody may use `key` for `seconds` (a 429 with retry_after, a 466 quota).
+
+    `count`: the key is a reserve() window of that many events, all of which are pushed back.
+    """
+    keys = _window_keys(key, count) if count > 1 else [key]
+    _ensure(keys)
     until = timezone.now() + timedelta(seconds=seconds)
-    RateSlot.objects.filter(key=key, next_at__lt=until).update(next_at=until)
+    RateSlot.objects.filter(key__in=keys, next_at__lt=until).update(next_at=until)
+
+
+def _window_keys(key: str, count: int) -> list[str]:
+    return [f"{key}#{n}" for n in range(count)]
+
+
+def reserve(key: str, count: int, window: float, max_wait: float = 30.0, now: datetime | None = None) -> float | None:
+    """Book the earliest moment when one more event fits in `count` per `window` s under `key`.
+
+    Returns the seconds from now until that moment (0.0: now); the caller sleeps that long and
+    then acts. None when the moment is more than `max_wait` away (nothing booked).
+
+    The key has `count` rows, each holding when one of the last `count` booked events leaves
+    the window (its moment + `window`). A booking takes the row that frees first, at the later
+    of now and that row's time: so any `count` + 1 consecutive bookings span at least `window`,
+    which is the strict sliding-window rule ("at most 5 in any second") a panel applies, and a
+    caller that starts after a quiet spell may use the whole allowance at once. Bookings are
+    made under the rows' lock and handed out in order: callers of every process queue fairly,
+    and nobody polls the database while waiting. `now` is for tests (a simulated clock).
+    """
+    keys = _window_keys(key, count)
+    with transaction.atomic():
+        slots = list(RateSlot.objects.select_for_update().filter(key__in=keys).order_by("next_at", "key"))
+        if len(slots) < count:  # the key's first use: create its rows, then lock them
+            _ensure(keys)
+            slots = list(RateSlot.objects.select_for_update().filter(key__in=keys).order_by("next_at", "key"))
+        clock = now or timezone.now()  # read after the lock, as in try_acquire()
+        first = slots[0]
+        at = max(clock, first.next_at)
+        wait = (at - clock).total_seconds()
+        if wait > max_wait:
+            return None
+        first.next_at = at + timedelta(seconds=window)
+        first.save(update_fields=["next_at"])
+    return wait
+
+
+def next_free(key: str, count: int, now: datetime | None = None) -> float:
+    """Seconds until reserve() under `key` could book a moment (0.0: now); books nothing."""
+    first = RateSlot.objects.filter(key__in=_window_keys(key, count)).order_by("next_at").first()
+    if first is None:
+        return 0.0
+    return max((first.next_at - (now or timezone.now())).total_seconds(), 0.0)
 
 
 def try_take(key: str, count: int, window: float) -> float:
@@ -90,6 +141,6 @@ def _ensure(keys: list[str]) -> None:
         if key not in existing:
             try:
                 with transaction.atomic():
-                    RateSlot.objects.create(key=key, next_at=timezone.now() - timedelta(seconds=1))
+                    RateSlot.objects.create(key=key, next_at=FREE_SINCE)
             except IntegrityError:
                 pass  # another process created it first

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db.models import F
@@ -57,3 +57,51 @@ class RateLimitTestCase(TestCase):
         RateSlot.objects.filter(key="acct:k").update(next_at=F("next_at") - timedelta(seconds=1200))
         self.assertEqual(ratelimit.try_take("acct:k", 3, 3600), 0.0)
         self.assertGreater(ratelimit.try_take("acct:k", 3, 3600), 1190)
+
+
+class ReserveTestCase(TestCase):
+    """reserve(): at most `count` events in any `window` seconds, on a simulated clock."""
+
+    T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+    def at(self, seconds: float) -> datetime:
+        return self.T0 + timedelta(seconds=seconds)
+
+    def test_a_full_window_at_once_then_one_more_as_each_leaves_it(self) -> None:
+        waits = [ratelimit.reserve("panel:x", 5, 1.05, now=self.at(0)) for _ in range(5)]
+        self.assertEqual(waits, [0.0] * 5)
+        self.assertAlmostEqual(ratelimit.reserve("panel:x", 5, 1.05, now=self.at(0.3)), 0.75)
+        self.assertAlmostEqual(ratelimit.next_free("panel:x", 5, now=self.at(0.3)), 1.05 - 0.3)
+
+    def test_no_six_consecutive_bookings_fit_in_one_window(self) -> None:
+        # A caller asking every 50 ms for 10 s: every booked moment, as a panel would count them.
+        booked = []
+        for step in range(200):
+            now = self.at(step * 0.05)
+            wait = ratelimit.reserve("panel:y", 5, 1.05, max_wait=1000, now=now)
+            assert wait is not None
+            booked.append(now + timedelta(seconds=wait))
+        booked.sort()
+        spans = [(booked[i + 5] - booked[i]).total_seconds() for i in range(len(booked) - 5)]
+        self.assertGreaterEqual(min(spans), 1.05 - 1e-6)
+        # …and the allowance is spent: 5 per 1.05 s from the first booking to the last.
+        rate = (len(booked) - 1) / (booked[-1] - booked[0]).total_seconds()
+        self.assertGreater(rate, 4.7)
+
+    def test_a_booking_further_than_max_wait_books_nothing(self) -> None:
+        for _ in range(5):
+            ratelimit.reserve("panel:z", 5, 1.0, now=self.at(0))
+        self.assertIsNone(ratelimit.reserve("panel:z", 5, 1.0, max_wait=0.5, now=self.at(0)))
+        self.assertEqual(ratelimit.reserve("panel:z", 5, 1.0, max_wait=0.5, now=self.at(1.0)), 0.0)
+
+    def test_push_back_blocks_the_whole_window(self) -> None:
+        ratelimit.reserve("panel:w", 5, 1.0)
+        ratelimit.push_back("panel:w", 30, count=5)
+        wait = ratelimit.reserve("panel:w", 5, 1.0, max_wait=60)
+        assert wait is not None
+        self.assertGreater(wait, 29)
+
+    def test_two_keys_are_independent(self) -> None:
+        for _ in range(5):
+            ratelimit.reserve("panel:a1", 5, 1.0, now=self.at(0))
+        self.assertEqual(ratelimit.reserve("panel:b1", 5, 1.0, now=self.at(0)), 0.0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from typing import Any
 
 from panelrelay.core import http, ratelimit
@@ -18,12 +19,16 @@ from panelrelay.panels.adapters import base
 from panelrelay.panels.adapters.base import PanelError
 
 # The limit is 5 requests/s per panel (Perfect Panel admin API v2 OpenAPI spec, as public clients
-# quote it): one call every 0.2 s. We space calls by 0.22 s (docs/DECISIONS.md): a slot is taken
-# a few milliseconds before the request reaches the panel, and that delay varies (a new
-# connection, a busy process), so at exactly 0.2 s a sliding one-second window on the panel's
-# side would now and then count six. Every process takes its slot from the same database row,
-# so two workers together stay under the limit too.
-PANEL_INTERVAL = 0.22
+# quote it). We book calls with core.ratelimit.reserve(): at most PANEL_RATE calls in any
+# PANEL_WINDOW seconds, shared by every process through the database (docs/DECISIONS.md). The
+# window is the panel's second plus PANEL_MARGIN: a call reaches the panel a little after its
+# booked moment and that delay varies (waking up, a busy process, the panel's own accept), so
+# a strict "5 in any one second" count on the panel's side holds as long as that delay varies
+# by less than the margin. Any 5 calls may go at once after a quiet spell; the steady pace is
+# 5 per 1.05 s (4.76/s). A 429 pushes the whole window back by its Retry-After.
+PANEL_RATE = 5
+PANEL_MARGIN = 0.05
+PANEL_WINDOW = 1.0 + PANEL_MARGIN
 MAX_429_RETRIES = 3  # then give up with a temporary rate_limited error; the caller retries later
 DEFAULT_RETRY_AFTER = 1.0  # a 429 without a usable Retry-After
 MAX_RETRY_AFTER = 120.0  # never park a panel for longer on one header
@@ -79,7 +84,7 @@ class PanelClient:
                 return self._parse(result), result.elapsed_ms
             wait = retry_after(result.headers)
             # Everyone calling this panel waits, not only this caller: that is what the panel asked.
-            ratelimit.push_back(self.adapter.rate_key, wait)
+            ratelimit.push_back(self.adapter.rate_key, wait, count=PANEL_RATE)
             if attempt == MAX_429_RETRIES:
                 raise self.error(
                     "the panel is limiting our requests (HTTP 429); we will try again shortly",
@@ -90,15 +95,16 @@ class PanelClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _take_slot(self) -> None:
-        try:
-            ratelimit.acquire({self.adapter.rate_key: PANEL_INTERVAL}, max_wait=SLOT_MAX_WAIT)
-        except TimeoutError:
+        wait = ratelimit.reserve(self.adapter.rate_key, PANEL_RATE, PANEL_WINDOW, max_wait=SLOT_MAX_WAIT)
+        if wait is None:
             raise self.error(
                 "too many requests are waiting for this panel; try again in a minute",
                 kind="rate_limited",
                 temporary=True,
                 retry_after=SLOT_MAX_WAIT,
-            ) from None
+            )
+        if wait > 0:
+            time.sleep(wait)
 
     def _outbound_error(self, exc: http.OutboundError) -> PanelError:
         if exc.kind == "timeout":
