@@ -7,10 +7,13 @@ loses nothing, and a crash before it leaves nothing half-made.
 
 from __future__ import annotations
 
+import json
+
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 
 from panelrelay.accounts.models import Workspace
+from panelrelay.core import faults
 from panelrelay.forwarding.models import Command, ForwardRequest, RequestOrder
 from panelrelay.panels.models import Panel
 from panelrelay.reading.orderids import NotOrderIds, is_order_id, split_ids
@@ -72,12 +75,35 @@ def create_request(
             created_by=user,
             total=len(ids),
         )
-        RequestOrder.objects.bulk_create(
-            [
-                RequestOrder(request=request, workspace=workspace, panel_order_id=oid, command_slug=command.slug)
-                for oid in ids
-            ],
-            batch_size=1000,
-        )
+        insert_orders(RequestOrder(request=request, workspace=workspace, command_slug=command.slug), ids)
+        faults.point("forwarding.submit.before_job")
         enqueue("forwarding.process", {"request": request.id}, workspace=workspace, key=f"process:{request.id}")
     return request
+
+
+def insert_orders(template: RequestOrder, ids: list[str]) -> None:
+    """One INSERT … SELECT for every id: each row is `template` with its own panel_order_id.
+
+    Every other column is the same for all rows, so it is prepared once and the ids travel as
+    one parameter (a PostgreSQL array, a JSON list on SQLite), in their order: 10,000 rows in one
+    statement, with nothing per row in Python (bulk_create built a model and prepared 30 values
+    per row: 4 s for 10,000). Rows get ascending ids in the order given.
+    """
+    fields = [f for f in RequestOrder._meta.concrete_fields if f.name not in ("id", "panel_order_id")]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in [*fields, RequestOrder._meta.get_field("panel_order_id")])
+    values = [f.get_db_prep_save(f.pre_save(template, add=True), connection) for f in fields]
+    table = quote(RequestOrder._meta.db_table)
+    if connection.vendor == "postgresql":  # typed: a bare NULL in a SELECT list would be text
+        placeholders = ", ".join(f"CAST(%s AS {f.cast_db_type(connection)})" for f in fields)
+    else:
+        placeholders = ", ".join(["%s"] * len(values))
+    if connection.vendor == "postgresql":
+        source = "unnest(%s::varchar[]) WITH ORDINALITY AS ids(value, n) ORDER BY n"
+        param: object = ids
+    else:
+        source = "json_each(%s) AS ids ORDER BY ids.key"
+        param = json.dumps(ids)
+    sql = f"INSERT INTO {table} ({columns}) SELECT {placeholders}, ids.value FROM {source}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, param])

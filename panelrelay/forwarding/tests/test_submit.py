@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from panelrelay.core import faults
 from panelrelay.core.testing import BaseTestCase
 from panelrelay.forwarding.models import Command, ForwardRequest, RequestOrder
 from panelrelay.forwarding.submit import MAX_IDS, SubmitError, create_request, parse_ids
@@ -44,6 +45,28 @@ class IntakeTestCase(BaseTestCase):
         self.assertEqual(
             (job.payload, job.workspace_id, job.key), ({"request": req.id}, self.workspace.id, f"process:{req.id}")
         )
+
+    def test_ten_thousand_ids_are_one_insert_in_their_order_with_every_field_as_the_orm_writes_it(self) -> None:
+        ids = [str(500000 - i) for i in range(MAX_IDS)]  # descending: the rows keep the given order
+        with self.assertNumQueries(7):  # the request, the one INSERT of its orders, the job; savepoints
+            req = create_request(self.workspace, self.panel, self.refill, ids)
+        rows = list(req.orders.order_by("id").values_list("panel_order_id", flat=True))
+        self.assertEqual(rows, ids)
+        first = req.orders.order_by("id").first()
+        reference = RequestOrder(request=req, workspace=self.workspace, panel_order_id="1", command_slug="refill")
+        for field in RequestOrder._meta.concrete_fields:
+            if field.name not in ("id", "panel_order_id", "updated"):
+                self.assertEqual(getattr(first, field.attname), getattr(reference, field.attname), field.name)
+        self.assertEqual((first.state, first.outcome, first.looked_up), ("pending", "looking_up", False))
+
+    def test_a_failure_after_the_orders_leaves_nothing(self) -> None:
+        def crash() -> None:
+            raise RuntimeError("crash")
+
+        with faults.injected("forwarding.submit.before_job", crash), self.assertRaises(RuntimeError):
+            create_request(self.workspace, self.panel, self.refill, ["1", "2"])
+        self.assertFalse(ForwardRequest.objects.exists())
+        self.assertFalse(RequestOrder.objects.exists())
 
     def test_it_refuses_empty_and_oversized_requests(self) -> None:
         with self.assertRaisesRegex(SubmitError, "No order ids"):
