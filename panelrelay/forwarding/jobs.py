@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from panelrelay.core.logscrub import scrub
+from panelrelay.forwarding import exports
 from panelrelay.forwarding.assembly import assemble_batch
 from panelrelay.forwarding.delivery import deliver_message
 from panelrelay.forwarding.engine import process_request
 from panelrelay.forwarding.followup import run_follow_ups
-from panelrelay.forwarding.models import ForwardRequest, Message, Outcome, RequestOrder
+from panelrelay.forwarding.models import Export, ForwardRequest, Message, Outcome, RequestOrder
 from panelrelay.forwarding.progress import finish_requests
 from panelrelay.forwarding.watch import watch_due
 from panelrelay.worker.models import Job
@@ -63,3 +64,25 @@ def watch(job: Job) -> None:
 def follow_up(job: Job) -> None:
     """Remind, escalate and give up on unanswered sent orders (forwarding/followup.py)."""
     run_follow_ups()
+
+
+@handler("forwarding.export")
+def export_csv(job: Job) -> None:
+    """Build a large Activity export into its file (forwarding/exports.py)."""
+    found = Export.objects.select_related("workspace").filter(pk=job.payload["export"]).first()
+    if found is None or found.state in (Export.READY, Export.FAILED):
+        return
+    try:
+        exports.write_rows(found)
+    except Retry:
+        raise
+    except Exception as exc:
+        if job.attempts >= job.max_attempts:
+            error = scrub(f"internal error while building the file ({type(exc).__name__})")
+            Export.objects.filter(pk=found.pk).update(state=Export.FAILED, error=error)
+        raise
+
+
+@periodic("forwarding.exports_prune", every=3600)
+def prune_exports(job: Job) -> None:
+    exports.prune()

@@ -129,6 +129,8 @@ class ForwardRequest(WorkspaceOwned):
     class Meta:
         db_table = "forwarding_request"  # the table of its first name, Request
         ordering = ["-created"]
+        # Activity's page: a workspace's requests newest first, read from the index (forwarding/activity.py).
+        indexes = [models.Index(fields=["workspace", "-created", "-id"], name="fr_ws_created")]
 
     def __str__(self) -> str:
         return f"{self.command_label} × {self.total} ({self.panel_name})"
@@ -268,6 +270,9 @@ class RequestOrder(models.Model):
             models.Index(fields=["workspace", "outcome"], name="ro_outcome"),
             models.Index(fields=["workspace", "progress"], name="ro_progress"),
             models.Index(fields=["next_watch_at"], name="ro_next_watch"),
+            # Activity's tab counts, counted from the index alone (forwarding/activity.py).
+            models.Index(fields=["workspace", "state", "progress"], name="ro_ws_state"),
+            models.Index(fields=["workspace", "provider", "state", "progress"], name="ro_ws_provider_state"),
         ]
 
     def __str__(self) -> str:
@@ -324,3 +329,34 @@ class Attempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt at {self.started:%H:%M:%S} ({'ok' if self.ok else self.error_kind or 'open'})"
+
+
+class Export(WorkspaceOwned):
+    """A CSV of Activity's orders too large for one response, built by a worker job into a file the
+    member who asked downloads until it expires (forwarding/exports.py)."""
+
+    QUEUED, RUNNING, READY, FAILED = "queued", "running", "ready", "failed"
+    STATES = [(QUEUED, "Waiting for a worker"), (RUNNING, "Being built"), (READY, "Ready"), (FAILED, "Failed")]
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    filters = models.JSONField(default=dict, blank=True)  # Activity's clean query parameters
+    state = models.CharField(max_length=10, choices=STATES, default=QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)  # an estimate taken when asked
+    rows_done = models.PositiveIntegerField(default=0)
+    size = models.PositiveBigIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    finished = models.DateTimeField(null=True, blank=True)
+    expires = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"export {self.code} ({self.state})"
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.READY:
+            return 100
+        return min(99, int(100 * self.rows_done / self.rows_total)) if self.rows_total else 0

@@ -1,13 +1,15 @@
 from django.urls import path
 
-from panelrelay.forwarding import scorecard_views, settings_views, views
+from panelrelay.forwarding import activity_views, scorecard_views, settings_views, views
 
 app_name = "forwarding"
 urlpatterns = [
     path("", views.home, name="home"),
     path("forward/", views.forward, name="forward"),
-    path("activity/", views.activity, name="activity"),
-    path("activity/export.csv", views.export_csv, name="export"),
+    path("activity/", activity_views.activity_page, name="activity"),
+    path("activity/export.csv", activity_views.export_csv, name="export"),
+    path("activity/exports/<uuid:code>/", activity_views.export_status, name="export_status"),
+    path("activity/exports/<uuid:code>/download/", activity_views.export_download, name="export_download"),
     path("requests/<uuid:code>/", views.request_detail, name="request"),
     path("requests/<uuid:code>/again/", views.re_request, name="re_request"),
     path("providers/<uuid:code>/scorecard/", scorecard_views.provider_scorecard, name="scorecard"),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,18 +9,17 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from panelrelay.accounts.middleware import MemberRequest
-from panelrelay.core import csvsafe, params
+from panelrelay.core import params
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.forwarding.forms import ForwardForm
-from panelrelay.forwarding.models import Command, ForwardRequest, Outcome, Progress, RequestOrder
+from panelrelay.forwarding.models import Command, ForwardRequest, Progress, RequestOrder
 from panelrelay.forwarding.submit import SubmitError, create_request
-from panelrelay.panels.models import Panel, Provider
+from panelrelay.panels.models import Panel
 
 STATE_TABS = [
     ("", "All"),
@@ -176,90 +173,3 @@ def re_request(request: MemberRequest, code: UUID) -> HttpResponse:
         return redirect("forwarding:request", code=fwd.code)
     messages.success(request, f"Re-requested {len(ids):,} order(s). The cooldown still applies.")
     return redirect("forwarding:request", code=new.code)
-
-
-def _filtered_orders(request: MemberRequest) -> QuerySet[RequestOrder]:
-    qs = RequestOrder.objects.filter(workspace=request.workspace).select_related("request")
-    if not request.membership.has("activity"):
-        qs = qs.filter(request__created_by=request.user)
-    g = request.GET
-    if panel := params.code(g, "panel"):
-        qs = qs.filter(request__panel__code=panel)
-    if provider := params.code(g, "provider"):
-        qs = qs.filter(provider__code=provider)
-    if command := params.text(g, "command"):
-        qs = qs.filter(command_slug=command)
-    if state := params.text(g, "state"):
-        qs = qs.filter(state=state)
-    if outcome := params.text(g, "outcome"):
-        qs = qs.filter(outcome=outcome)
-    if progress := params.text(g, "progress"):
-        qs = qs.filter(_progress_filter(progress))
-    if source := params.text(g, "source"):
-        qs = qs.filter(request__source=source)
-    if day := params.day(g, "date"):
-        qs = qs.filter(request__created__date=day)
-    if q := params.text(g, "q"):
-        qs = qs.filter(Q(panel_order_id=q) | Q(external_id=q))
-    return qs
-
-
-@require_member()
-def activity(request: MemberRequest) -> HttpResponse:
-    orders = _filtered_orders(request)
-    request_ids = orders.values("request_id")
-    reqs = _with_counts(_visible_requests(request).filter(id__in=request_ids))
-    page = Paginator(reqs.order_by("-created"), 50).get_page(request.GET.get("page"))
-    ctx = {
-        "page": page,
-        "rows": _with_external_ids(page.object_list),
-        "filters": request.GET,
-        "panels": scoped(request, Panel).order_by("name"),
-        "providers": scoped(request, Provider).order_by("alias"),
-        "commands": Command.for_workspace(request.workspace),
-        "sources": ForwardRequest.SOURCES,
-        "states": RequestOrder.STATES,
-        "outcomes": Outcome.choices,
-        "progresses": PROGRESS_TABS,
-        "query": request.GET.urlencode(),
-        "matches": orders.count() if request.GET.get("q") else None,
-    }
-    return render(request, "forwarding/activity.html", ctx)
-
-
-def _with_external_ids(listed: Iterable[ForwardRequest]) -> list[tuple[ForwardRequest, str]]:
-    """Each listed request with its sent orders' external ids, for its Copy button (one query)."""
-    requests = list(listed)
-    by_request: dict[int, list[str]] = {r.id: [] for r in requests}
-    rows = RequestOrder.objects.filter(request_id__in=by_request, state=RequestOrder.SENT).exclude(external_id="")
-    for request_id, external_id in rows.order_by("id").values_list("request_id", "external_id"):
-        by_request[request_id].append(external_id)
-    return [(r, "\n".join(by_request[r.id])) for r in requests]
-
-
-def _when(moment: datetime | None) -> str:
-    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
-
-
-@require_member()
-def export_csv(request: MemberRequest) -> StreamingHttpResponse:
-    """Every order matching the Activity filters, one row each. Aliases only, never a domain."""
-    orders = _filtered_orders(request).order_by("-request__created", "id")
-    header = ["requested", "panel", "command", "source", "panel_order_id", "external_id", "provider", "service_id",
-              "service", "status", "destination", "state", "outcome", "reason", "sent_at", "progress", "answer",
-              "answer_text", "answered_at", "panel_status_now", "confirmed_at"]  # fmt: skip
-
-    def rows() -> Iterator[list[Any]]:
-        yield header
-        for o in orders.iterator(chunk_size=1000):
-            yield [
-                timezone.localtime(o.request.created).isoformat(timespec="seconds"), o.request.panel_name,
-                o.request.command_label, o.request.get_source_display(), o.panel_order_id, o.external_id,
-                o.provider_alias or ("(manual)" if o.manual else ""), o.service_id, o.service_name, o.status_label,
-                o.destination_label, o.state, o.outcome, o.reason,
-                _when(o.sent_at), o.progress, o.answer_kind, o.answer_text, _when(o.answered_at), o.watched_status,
-                _when(o.confirmed_at),
-            ]  # fmt: skip
-
-    stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    return csvsafe.response(rows(), f"panelrelay-activity-{stamp}.csv")

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import re
+
 from panelrelay.core.testing import BaseTestCase
 from panelrelay.forwarding.models import Command, ForwardRequest, RequestOrder
 from panelrelay.forwarding.submit import create_request
-from panelrelay.panels.models import Panel
+from panelrelay.panels.models import Panel, Provider
 
 
 class ActivityTestCase(BaseTestCase):
@@ -29,12 +31,70 @@ class ActivityTestCase(BaseTestCase):
         self.assertContains(r, "1 sent")
         self.assertContains(r, "1 skipped")
 
-    def test_it_searches_by_external_or_panel_id_and_filters_by_state(self) -> None:
+    def test_a_search_by_external_or_panel_id_lists_the_matching_orders(self) -> None:
         self.login(self.alice)
-        self.assertContains(self.client.get("/activity/?q=9876543"), "1 order matches")
-        self.assertContains(self.client.get("/activity/?q=45324"), "1 order matches")
-        self.assertContains(self.client.get("/activity/?q=1111"), "No requests match these filters.")
+        r = self.client.get("/activity/?q=9876543")
+        self.assertContains(r, "1 order matches")
+        self.assertContains(r, 'data-order="45323"')  # the order itself, not its request
+        self.assertNotContains(r, 'data-order="45324"')
+        self.assertContains(r, f"/requests/{self.req.code}/")
+        r = self.client.get("/activity/?q=45324")
+        self.assertContains(r, 'data-order="45324"')
+        self.assertContains(r, "not found in the panel")
+        self.assertContains(self.client.get("/activity/?q=1111"), "No order has the id")
         self.assertContains(self.client.get("/activity/?state=failed"), "No requests match these filters.")
+
+    def test_status_tabs_count_orders(self) -> None:
+        self.login(self.alice)
+        r = self.client.get("/activity/")
+        tabs = dict(
+            re.findall(r'data-tab="(\w+)" href="[^"]*">[^<]+<span class="badge[^"]*">(\d+)<', r.content.decode())
+        )
+        self.assertEqual(tabs["all"], "2")
+        self.assertEqual(tabs["sent"], "1")
+        self.assertEqual(tabs["skipped"], "1")
+        self.assertEqual(tabs["failed"], "0")
+        self.assertEqual(tabs["awaiting"], "1")
+        self.assertNotIn("waiting", tabs, "Needs a route shows only when an order needs one")
+        RequestOrder.objects.filter(panel_order_id="45324").update(state="waiting", outcome="needs_route")
+        r = self.client.get("/activity/?state=waiting")
+        self.assertContains(
+            r, 'data-tab="waiting" href="?state=waiting">Needs a route <span class="badge text-bg-light">1<'
+        )
+        self.assertContains(r, str(self.req.code))
+
+    def test_filters_are_chips_that_remove_themselves(self) -> None:
+        provider = Provider.objects.create(
+            workspace=self.workspace, alias="FastLikes_A", domain_enc="x", domain_hmac="x"
+        )
+        RequestOrder.objects.filter(panel_order_id="45323").update(provider=provider)
+        self.login(self.alice)
+        r = self.client.get(f"/activity/?provider={provider.code}&outcome=sent&state=sent")
+        chips = re.findall(r'data-filter="(\w+)">([^<]+)<b>([^<]+)</b>\s*<a href="\?([^"]*)"', r.content.decode())
+        self.assertEqual(
+            [(name, label.strip(), value) for name, label, value, _ in chips],
+            [("provider", "Provider:", "FastLikes_A"), ("outcome", "Outcome:", "Sent")],
+        )
+        self.assertEqual(chips[0][3], "state=sent&amp;outcome=sent")  # removing one keeps the others
+        self.assertContains(r, str(self.req.code))
+        self.assertNotContains(r, "<select")  # no dropdown wall any more
+
+    def test_bad_filter_values_are_a_400_naming_the_parameter(self) -> None:
+        self.login(self.alice)
+        for query, name in [
+            ("state=nope", "state"),
+            ("progress=nope", "progress"),
+            ("outcome=nope", "outcome"),
+            ("source=nope", "source"),
+            ("provider=notauuid", "provider"),
+            (f"provider={self.req.code}", "provider"),  # a code, but not of a provider of this workspace
+            ("date=2026-13-45", "date"),
+            ("q=a%00b", "q"),
+        ]:
+            r = self.client.get(f"/activity/?{query}")
+            self.assertEqual(r.status_code, 400, query)
+            self.assertContains(r, f"`{name}`", status_code=400)
+            self.assertEqual(self.client.get(f"/activity/export.csv?{query}").status_code, 400, query)
 
     def test_the_csv_has_aliases_and_reasons(self) -> None:
         self.login(self.alice)
@@ -46,7 +106,10 @@ class ActivityTestCase(BaseTestCase):
         self.login(self.alice)
         self.assertContains(self.client.get("/activity/?outcome=not_found"), str(self.req.code))
         self.assertContains(self.client.get("/activity/?outcome=cooldown"), "No requests match these filters.")
-        self.assertContains(self.client.get("/activity/"), '<option value="guarantee_ended" >Refill period ended')
+        self.assertContains(
+            self.client.get("/activity/"),
+            '<a class="dropdown-item" href="?outcome=guarantee_ended">Refill period ended',
+        )
         body = b"".join(self.client.get("/activity/export.csv?outcome=not_found").streaming_content).decode()
         header, *rows = body.strip().splitlines()
         self.assertIn(",state,outcome,reason,", header)
@@ -73,5 +136,7 @@ class ActivityTestCase(BaseTestCase):
     def test_an_outsider_never_sees_the_request(self) -> None:
         self.login(self.charlie)
         self.assertEqual(self.client.get(f"/requests/{self.req.code}/").status_code, 404)
-        self.assertNotContains(self.client.get("/activity/?q=9876543"), "9876543</")
+        r = self.client.get("/activity/?q=9876543")
+        self.assertContains(r, "0 orders match")
+        self.assertNotContains(r, "data-order=")
         self.assertEqual(self.client.post(f"/requests/{self.req.code}/again/").status_code, 404)
