@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "panelrelay.routing",
     "panelrelay.forwarding",
     "panelrelay.intake",
+    "panelrelay.customers",
     "panelrelay.vault",
     "panelrelay.master",
     "panelrelay.api",

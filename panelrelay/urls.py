@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("panelrelay.routing.urls")),
     path("", include("panelrelay.api.urls")),
     path("", include("panelrelay.intake.urls")),
+    path("", include("panelrelay.customers.urls")),
     path("master/", include("panelrelay.master.urls")),
     path("master/vault/", include("panelrelay.vault.urls")),
 ]

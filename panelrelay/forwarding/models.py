@@ -105,8 +105,8 @@ class ForwardRequest(WorkspaceOwned):
     """One request to forward a command for a list of panel orders (from the Forward page, the API,
     a ticket or the team bot); named apart from the HTTP `request` every view also holds."""
 
-    MANUAL, TICKET, API, BOT = "manual", "ticket", "api", "bot"
-    SOURCES = [(MANUAL, "Manual"), (TICKET, "Ticket"), (API, "API"), (BOT, "Team bot")]
+    MANUAL, TICKET, API, BOT, CUSTOMER = "manual", "ticket", "api", "bot", "customer"
+    SOURCES = [(MANUAL, "Manual"), (TICKET, "Ticket"), (API, "API"), (BOT, "Team bot"), (CUSTOMER, "Customer chat")]
 
     panel = models.ForeignKey("panels.Panel", models.SET_NULL, null=True, related_name="+")
     panel_name = models.CharField(max_length=100)  # kept when the panel is deleted

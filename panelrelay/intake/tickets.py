@@ -16,6 +16,7 @@ import html
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -37,6 +38,10 @@ from panelrelay.worker.queue import enqueue
 log = logging.getLogger("panelrelay.intake")
 MAX_TICKETS = 100  # tickets read per poll; more wait for the next one
 STAFF_NAMES = ("support", "admin", "staff")
+# Apps above intake that read tickets too (customers: a one-time link code written by the ticket's
+# author) join here from their AppConfig.ready(); intake imports none of them. Each is called with
+# every ticket a poll reads and must be idempotent (the same ticket is read again on the next poll).
+TICKET_READERS: list[Callable[[Panel, PanelTicket], None]] = []
 
 
 @dataclass
@@ -60,6 +65,9 @@ def poll_panel(panel: Panel) -> list[ForwardRequest]:
     found = []
     for summary in adapter.list_tickets(MAX_TICKETS):
         ticket = adapter.get_ticket(summary.id)
+        for reader in list(TICKET_READERS):
+            if ticket is not None:
+                reader(panel, ticket)
         item = _read(ticket, commands, words) if ticket else None
         if item and not _handled(panel, item):
             found.append(item)
