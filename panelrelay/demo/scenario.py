@@ -83,7 +83,8 @@ def defaults(workspace: Workspace, manual: Destination | None = None, fallback: 
 
 
 def open_orders(workspace: Workspace | None = None) -> int:
-    qs = RequestOrder.objects.filter(~Q(state__in=RequestOrder.FINAL))
+    # An order waiting for a route is not the worker's to move: the owner sends it (forwarding.waiting).
+    qs = RequestOrder.objects.filter(~Q(state__in=(*RequestOrder.FINAL, RequestOrder.WAITING)))
     return qs.filter(workspace=workspace).count() if workspace else qs.count()
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from panelrelay.forwarding import activity_views, scorecard_views, settings_views, views
+from panelrelay.forwarding import activity_views, scorecard_views, settings_views, views, waiting_views
 
 app_name = "forwarding"
 urlpatterns = [
@@ -12,6 +12,9 @@ urlpatterns = [
     path("activity/exports/<uuid:code>/download/", activity_views.export_download, name="export_download"),
     path("requests/<uuid:code>/", views.request_detail, name="request"),
     path("requests/<uuid:code>/again/", views.re_request, name="re_request"),
+    path("requests/<uuid:code>/send-waiting/", waiting_views.send_request_waiting, name="send_request_waiting"),
+    path("routing/waiting/", waiting_views.waiting_box, name="waiting"),
+    path("routing/waiting/send/", waiting_views.send_waiting, name="send_waiting"),
     path("providers/<uuid:code>/scorecard/", scorecard_views.provider_scorecard, name="scorecard"),
     path("settings/forwarding/", settings_views.forwarding_settings, name="settings"),
     path("settings/forwarding/commands/", settings_views.add_command, name="add_command"),

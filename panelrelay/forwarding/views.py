@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from panelrelay.accounts.middleware import MemberRequest
 from panelrelay.core import params
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
+from panelrelay.forwarding import waiting
 from panelrelay.forwarding.forms import ForwardForm
 from panelrelay.forwarding.models import Command, ForwardRequest, Progress, RequestOrder
 from panelrelay.forwarding.submit import SubmitError, create_request
@@ -26,6 +27,7 @@ STATE_TABS = [
     ("queued", "Queued"),
     ("sent", "Sent"),
     ("retrying", "Retrying"),
+    ("waiting", "Needs a route"),
     ("failed", "Failed"),
     ("skipped", "Skipped"),
 ]
@@ -124,7 +126,7 @@ def _progress_counts(fwd: ForwardRequest) -> list[tuple[str, str, int]]:
 def _request_context(request: MemberRequest, fwd: ForwardRequest) -> dict[str, Any]:
     state = params.text(request.GET, "state")
     progress = params.text(request.GET, "progress")
-    orders = fwd.orders.select_related("message").order_by("id")
+    orders = fwd.orders.select_related("message", "provider").order_by("id")
     if state:
         orders = orders.filter(state=state)
     if progress:
@@ -140,6 +142,9 @@ def _request_context(request: MemberRequest, fwd: ForwardRequest) -> dict[str, A
         "progress_tabs": _progress_counts(fwd) if counts.get(RequestOrder.SENT) else [],
         "tabs": [(key, label, counts["all"] if not key else counts.get(key, 0)) for key, label in STATE_TABS],
         "done": counts["final"] >= fwd.total,
+        # Orders waiting for a route stop the live refresh too: they move when the owner sends them.
+        "settled": counts["final"] + counts.get(RequestOrder.WAITING, 0) >= fwd.total,
+        "waiting_groups": waiting.groups(fwd.workspace, fwd) if counts.get(RequestOrder.WAITING) else [],
         "percent": int(100 * counts["final"] / fwd.total) if fwd.total else 100,
         "external_ids": "\n".join(
             fwd.orders.filter(state=RequestOrder.SENT).exclude(external_id="").values_list("external_id", flat=True)

@@ -28,6 +28,7 @@ class Panel(WorkspaceOwned):
     check_message = models.CharField(max_length=300, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
     sync_message = models.CharField(max_length=300, blank=True)
+    sync_ok = models.BooleanField(null=True, blank=True)  # the last sync: None never, False failed (synced_at = tried)
     # Support-ticket polling (intake app): new order requests in tickets are forwarded.
     tickets_enabled = models.BooleanField(default=False)
     tickets_interval = models.PositiveIntegerField(default=60, help_text="Seconds between two reads of the tickets")
@@ -47,6 +48,13 @@ class Panel(WorkspaceOwned):
     @property
     def api_key_masked(self) -> str:
         return "••••" + self.api_key_tail
+
+    @property
+    def check_reason(self) -> str:
+        """The last check's sentence without "Panel “Name”: " in front: the row names the panel already."""
+        prefix = f"Panel “{self.name}”: "
+        text = self.check_message.removeprefix(prefix)
+        return text[:1].upper() + text[1:]
 
     @property
     def rate_key(self) -> str:

@@ -120,7 +120,7 @@ def sync_providers(panel: Panel, limit: int = 1000) -> SyncResult:
         matched = registry.match(panel, orders)
         extra = registry.register_domains(panel, listed) if listed else []
     except PanelError as exc:
-        _note_sync(panel, str(exc))
+        _note_sync(panel, str(exc), ok=False)
         raise
     seen = {p.pk for p in matched.values() if p} | {p.pk for p in extra}
     result = SyncResult(
@@ -130,7 +130,7 @@ def sync_providers(panel: Panel, limit: int = 1000) -> SyncResult:
         manual_orders=sum(1 for o in orders if o.mode == MANUAL),
         provider_list_offered=offered,
     )
-    _note_sync(panel, result.message)
+    _note_sync(panel, result.message, ok=True)
     return result
 
 
@@ -144,9 +144,12 @@ def _listed_domains(adapter: PanelAdapter) -> tuple[list[str], bool]:
         return [], False
 
 
-def _note_sync(panel: Panel, message: str) -> None:
-    panel.synced_at, panel.sync_message = timezone.now(), message[:300]
-    Panel.objects.filter(pk=panel.pk).update(synced_at=panel.synced_at, sync_message=panel.sync_message)
+def _note_sync(panel: Panel, message: str, *, ok: bool) -> None:
+    """The last sync's time, result and message; a failure is kept as a failure (sync_ok False)."""
+    panel.synced_at, panel.sync_message, panel.sync_ok = timezone.now(), message[:300], ok
+    Panel.objects.filter(pk=panel.pk).update(
+        synced_at=panel.synced_at, sync_message=panel.sync_message, sync_ok=panel.sync_ok
+    )
     log.info("panel %s sync: %s", panel.code, panel.sync_message)
 
 

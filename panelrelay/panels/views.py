@@ -22,6 +22,7 @@ from panelrelay.panels.adapters.base import PanelError
 from panelrelay.panels.forms import PanelForm
 from panelrelay.panels.models import Panel, Provider
 from panelrelay.panels.signals import panel_changed
+from panelrelay.panels.verify import Verification, verify
 
 log = logging.getLogger("panelrelay.panels")
 
@@ -58,7 +59,7 @@ def add_panel(request: MemberRequest) -> HttpResponse:
         with transaction.atomic(), acting_as(request.user):
             panel = _save_panel(form, Panel(workspace=request.workspace))
             panel_changed.send(Panel, panel=panel, event="panel_added")  # the vault records it
-        messages.success(request, f"Panel “{panel.name}” added. Press Test connection to check it.")
+        _say_verdict(request, panel, verify(panel), "added")  # tested and synced on save, outside the transaction
         return redirect("panels:panels")
     return render(request, "panels/panel_form.html", {"form": form, "panel": None, **_retention()})
 
@@ -70,12 +71,30 @@ def edit_panel(request: MemberRequest, code: UUID) -> HttpResponse:
                "tickets_enabled": panel.tickets_enabled, "tickets_interval": panel.tickets_interval}  # fmt: skip
     form = PanelForm(request.POST or None, initial=initial, workspace=request.workspace, panel=panel)
     if request.method == "POST" and form.is_valid():
+        before = (panel.url, panel.kind, panel.api_key_enc)
         with transaction.atomic(), acting_as(request.user):
             _save_panel(form, panel)
             panel_changed.send(Panel, panel=panel, event="panel_edited")  # the vault records it
-        messages.success(request, f"Panel “{panel.name}” saved.")
+        if before != (panel.url, panel.kind, panel.api_key_enc) or not panel.check_ok:
+            _say_verdict(request, panel, verify(panel), "saved")  # what it connects to changed: test it again
+        else:
+            messages.success(request, f"Panel “{panel.name}” saved.")
         return redirect("panels:panels")
     return render(request, "panels/panel_form.html", {"form": form, "panel": panel, **_retention()})
+
+
+def _say_verdict(request: MemberRequest, panel: Panel, verdict: Verification, done: str) -> None:
+    """One message with the verdict: saved and working, saved but the sync failed, or saved but failing."""
+    text = f"Panel “{panel.name}” {done}. {verdict.headline}: {verdict.detail}"
+    if verdict.hint:
+        text += f" {verdict.hint}"
+    if verdict.working and not verdict.sync_error:
+        messages.success(request, text)
+    elif verdict.working:
+        messages.warning(request, text)
+    else:
+        log.warning("panel %s failed its check on save: %s", panel.code, verdict.report.message)
+        messages.error(request, text)
 
 
 def _only_here(panel: Panel) -> list[int]:

@@ -54,6 +54,7 @@ PILL_CLASSES = {
     "done": "pill-ok",
     "working": "pill-ok",
     "retrying": "pill-warn",
+    "waiting": "pill-warn",  # an order that needs a route
     "queued": "pill-info",
     "pending": "pill-info",
     "running": "pill-info",

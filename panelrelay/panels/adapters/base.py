@@ -92,6 +92,9 @@ class ConnectionReport:
     capabilities: list[Capability]
     round_trip_ms: int | None
     message: str  # one plain sentence for the owner
+    # Why the check failed, as a PanelError kind ("" when it worked): unreachable, timeout, auth,
+    # no_api (HTTP 404: nothing at the API path), web_page (HTML instead of API data), …
+    problem: str = ""
 
 
 class PanelError(Exception):
@@ -100,7 +103,8 @@ class PanelError(Exception):
     def __init__(self, message: str, *, kind: str, temporary: bool, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.kind = (
-            kind  # unreachable | timeout | rate_limited | auth | bad_response | api_error | not_found | unsupported
+            kind  # unreachable | timeout | rate_limited | auth | bad_response | no_api (HTTP 404) | web_page
+            # | api_error | not_found | unsupported
         )
         self.temporary = temporary
         self.retry_after = retry_after

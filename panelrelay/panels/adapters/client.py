@@ -123,13 +123,13 @@ class PanelClient:
             return self._raise(
                 f"the panel answered with a web page instead of API data (HTTP {status}); "
                 "the panel or its proxy may be down, or the URL is not the panel's address",
-                "bad_response",
+                "web_page",
                 True,
             )
         if status == 404:
             return self._raise(
-                "the admin API was not found at this address (HTTP 404); check the panel URL and the API kind",
-                "bad_response",
+                "there is no panel API at this address (HTTP 404); check the panel URL and the API kind",
+                "no_api",
                 False,
             )
         if status >= 500:

@@ -28,6 +28,7 @@ def failed_report(exc: PanelError) -> ConnectionReport:
         capabilities=[],
         round_trip_ms=None,
         message=str(exc),
+        problem=exc.kind,
     )
 
 

@@ -52,7 +52,7 @@ def test_a_200_with_an_error_code_and_an_html_page_are_panel_errors(fake: FakePa
     fake.inject("html", path="/tickets", status=502)
     with pytest.raises(PanelError) as exc:
         make_adapter().list_tickets()
-    assert exc.value.kind == "bad_response"
+    assert exc.value.kind == "web_page"
     fake.inject("malformed", path="/tickets")
     with pytest.raises(PanelError):
         make_adapter().list_tickets()
