@@ -60,12 +60,7 @@ def groups(workspace: Workspace, request: ForwardRequest | None = None) -> list[
     scope = waiting_orders(workspace)
     if request is not None:
         scope = scope.filter(request=request)
-    rows = (
-        scope
-        .values("provider_id", "manual")
-        .annotate(n=Count("id"))
-        .order_by("provider_id", "manual")
-    )
+    rows = scope.values("provider_id", "manual").annotate(n=Count("id")).order_by("provider_id", "manual")
     counts: dict[int | None, int] = defaultdict(int)
     for row in rows:
         counts[row["provider_id"]] += row["n"]
@@ -134,11 +129,13 @@ def send_waiting(
     labels = {d.id: str(d)[:120] for d in Destination.objects.filter(workspace=workspace)}
     for (state, outcome, destination_id, rule, reason), ids in moves.items():
         fields = dict(state=state, outcome=outcome, reason=reason[:300], updated=timezone.now())
-        if state == RequestOrder.QUEUED:
+        if state == RequestOrder.QUEUED and destination_id is not None:
             fields.update(destination_id=destination_id, rule=rule, destination_label=labels.get(destination_id, ""))
         faults.point("waiting.before_claim")
         # The claim: only orders still waiting move, so a second click (or a second worker) moves none twice.
-        moved = RequestOrder.objects.filter(id__in=ids, state=RequestOrder.WAITING, message__isnull=True).update(**fields)
+        moved = RequestOrder.objects.filter(id__in=ids, state=RequestOrder.WAITING, message__isnull=True).update(
+            **fields
+        )
         if state == RequestOrder.QUEUED:
             sent += moved
             sent_requests.update(
