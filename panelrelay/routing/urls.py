@@ -11,6 +11,7 @@ urlpatterns = [
     path("routing/providers/<uuid:code>/toggle/", views.toggle_provider_route, name="provider_toggle"),
     path("routing/defaults/<str:which>/", views.set_default, name="default"),
     path("routing/overrides/", views.add_override, name="add_override"),
+    path("routing/overrides/<uuid:code>/destination/", views.set_override_destination, name="override_destination"),
     path("routing/overrides/<uuid:code>/toggle/", views.toggle_override, name="override_toggle"),
     path("routing/overrides/<uuid:code>/delete/", views.delete_override, name="delete_override"),
 ]

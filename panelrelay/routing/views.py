@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from uuid import UUID
 
 from django.contrib import messages
@@ -35,7 +36,7 @@ def routing(request: MemberRequest) -> HttpResponse:
     }
     ctx = {
         "rows": [(p, routes.get(p.id), routes[p.id].enabled if p.id in routes else True) for p in providers],
-        "overrides": scoped(request, ServiceOverride).select_related("destination", "panel"),
+        "overrides": _with_seen(request, scoped(request, ServiceOverride).select_related("destination", "panel")),
         "destinations": scoped(request, Destination).order_by("name"),
         "panels": scoped(request, Panel).order_by("name"),
         "defaults": RoutingDefaults.of(request.workspace),
@@ -113,7 +114,48 @@ def add_override(request: MemberRequest) -> HttpResponse:
         destination=destination,
     )
     messages.success(request, f"Orders of service {service_id} now go to {destination}.")
+    if not _seen_on(_seen(request, [service_id]), service_id, panel):
+        where = f"on {panel.name}" if panel else "on any panel"
+        messages.warning(
+            request,
+            f"Service {service_id} has not been seen {where} yet (no forwarded order used it): check the id. "
+            "The override applies once orders of it arrive.",
+        )
     return redirect("routing:routing")
+
+
+@require_member("routing")
+@require_POST
+def set_override_destination(request: MemberRequest, code: UUID) -> HttpResponse:
+    """Change an override's destination in place (the Routing page's select)."""
+    override = get_for_member(request, ServiceOverride, code=code)
+    destination = _destination(request)
+    if destination is None:
+        text = f"service {override.service_id} needs a destination (remove the override instead); not saved"
+        return render(request, "routing/_saved.html", {"text": text, "error": True})
+    override.destination = destination
+    override.save(update_fields=["destination"])
+    return render(request, "routing/_saved.html", {"text": f"service {override.service_id} → {destination}"})
+
+
+def _seen(request: MemberRequest, service_ids: Iterable[str]) -> set[tuple[int, str]]:
+    """(panel id, service id) of the given services that orders of this workspace were seen with."""
+    rows = ServiceSeen.objects.filter(provider__workspace=request.workspace, service_id__in=list(service_ids))
+    return set(rows.values_list("panel_id", "service_id"))
+
+
+def _seen_on(seen: set[tuple[int, str]], service_id: str, panel: Panel | None) -> bool:
+    if panel is not None:
+        return (panel.id, service_id) in seen
+    return any(sid == service_id for _, sid in seen)
+
+
+def _with_seen(request: MemberRequest, overrides: Iterable[ServiceOverride]) -> list[tuple[ServiceOverride, bool]]:
+    """Each override with whether its service id was seen on its panel (any panel when it has none):
+    a mistyped id is flagged on the page instead of silently matching nothing."""
+    overrides = list(overrides)
+    seen = _seen(request, {o.service_id for o in overrides})
+    return [(o, _seen_on(seen, o.service_id, o.panel)) for o in overrides]
 
 
 def _service_name(request: MemberRequest, service_id: str) -> str:

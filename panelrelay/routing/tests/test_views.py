@@ -5,7 +5,7 @@ import pytest
 from fakes.panel import FakePanel
 from panelrelay.core.testing import BaseTestCase
 from panelrelay.demo import scenario
-from panelrelay.panels.models import Provider
+from panelrelay.panels.models import Provider, ServiceSeen
 from panelrelay.routing.models import ProviderRoute, RoutingDefaults, ServiceOverride
 from panelrelay.transports.models import Connection, Destination
 
@@ -59,6 +59,66 @@ class RoutingPageTestCase(BaseTestCase):
         self.client.post("/routing/defaults/fallback/", {"destination": str(self.group.code)})
         self.assertEqual(RoutingDefaults.of(self.workspace).fallback_destination, self.group)
         self.assertEqual(self.client.post("/routing/defaults/sideways/", {"destination": ""}).status_code, 400)
+
+    def test_the_sections_come_in_rule_order_with_the_route_check_last(self) -> None:
+        self.login(self.alice)
+        page = self.client.get("/routing/").content.decode()
+        marks = ["1 · Service-ID overrides", "2 · Providers", "3 · Manual services", "4 · Fallback", "Check an order"]
+        positions = [page.index(mark) for mark in marks]
+        self.assertEqual(positions, sorted(positions))
+
+    def test_an_overrides_destination_changes_in_place_and_never_to_none(self) -> None:
+        other = Destination.objects.create(
+            workspace=self.workspace, name="Group B", kind="tg_group", target="-1002", connection=self.group.connection
+        )
+        override = ServiceOverride.objects.create(workspace=self.workspace, service_id="77", destination=self.group)
+        self.login(self.alice)
+        url = f"/routing/overrides/{override.code}/destination/"
+        r = self.client.post(url, {"destination": str(other.code)}, HTTP_HX_REQUEST="true")
+        self.assertContains(r, "Saved: service 77 → TG · Group B")
+        override.refresh_from_db()
+        self.assertEqual(override.destination, other)
+        r = self.client.post(url, {"destination": ""}, HTTP_HX_REQUEST="true")
+        self.assertContains(r, "needs a destination")
+        override.refresh_from_db()
+        self.assertEqual(override.destination, other)
+        self.assertEqual(self.client.post(url, {"destination": "nonsense"}).status_code, 400)
+        page = self.client.get("/routing/")
+        self.assertContains(page, f'hx-post="{url}"')
+        # another workspace's destination, or another workspace's override: not found
+        conn = Connection.objects.create(workspace=self.other_workspace, kind="telegram", name="Theirs")
+        theirs = Destination.objects.create(
+            workspace=self.other_workspace, name="X", kind="tg_group", target="-9", connection=conn
+        )
+        self.assertEqual(self.client.post(url, {"destination": str(theirs.code)}).status_code, 404)
+        self.login(self.charlie)
+        self.assertEqual(self.client.post(url, {"destination": str(theirs.code)}).status_code, 404)
+        override.refresh_from_db()
+        self.assertEqual(override.destination, other)
+
+    def test_a_service_id_never_seen_is_flagged_not_accepted_silently(self) -> None:
+        panel = scenario.panel(self.workspace, "http://127.0.0.1:9", name="Main")
+        ServiceSeen.objects.create(provider=self.provider, panel=panel, service_id="1204", name="IG Likes")
+        self.login(self.alice)
+        r = self.client.post("/routing/overrides/", {"service_id": "1204", "destination": str(self.group.code)},
+                             follow=True)  # fmt: skip
+        self.assertNotContains(r, "not seen")
+        self.assertContains(r, "IG Likes")
+        r = self.client.post("/routing/overrides/", {"service_id": "9999", "destination": str(self.group.code)},
+                             follow=True)  # fmt: skip
+        self.assertContains(r, "Service 9999 has not been seen on any panel yet")
+        self.assertContains(r, "not seen on any panel yet</span>")
+        self.assertEqual(ServiceOverride.objects.count(), 2)  # saved: it applies once such orders arrive
+        second = scenario.panel(self.workspace, "http://127.0.0.1:9", name="Second")
+        r = self.client.post("/routing/overrides/", {"service_id": "1204", "panel": str(second.code),
+                             "destination": str(self.group.code)}, follow=True)  # fmt: skip
+        self.assertContains(r, "Service 1204 has not been seen on Second yet")
+        self.assertContains(r, "not seen on this panel yet</span>")
+        # seen by another workspace's provider does not count
+        theirs = Provider.objects.create(workspace=self.other_workspace, alias="T", domain_enc="y", domain_hmac="b")
+        their_panel = scenario.panel(self.other_workspace, "http://127.0.0.1:9", name="Theirs")
+        ServiceSeen.objects.create(provider=theirs, panel=their_panel, service_id="9999")
+        self.assertContains(self.client.get("/routing/"), "not seen on any panel yet</span>")
 
     def test_another_workspaces_destination_cannot_be_linked(self) -> None:
         conn = Connection.objects.create(workspace=self.other_workspace, kind="telegram", name="Theirs")
