@@ -49,7 +49,8 @@ def require_member(perm: str | None = None, owner: bool = False) -> Callable[[Vi
                 return redirect_to_login(request.get_full_path())
             membership = getattr(request, "membership", None)
             if membership is None:
-                return redirect("accounts:no_workspace")
+                # The platform operator (a superuser) works in the master area, not in a workspace.
+                return redirect("master:workspaces" if request.user.is_superuser else "accounts:no_workspace")
             if owner and not membership.is_owner:
                 raise PermissionDenied("Only the workspace owner can do this.")
             if perm and not membership.has(perm):
