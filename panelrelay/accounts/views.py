@@ -55,7 +55,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         request.session[SESSION_KEY] = str(workspace.code)
         messages.success(request, f"Welcome! Workspace “{workspace.name}” is ready. Start by adding a panel.")
-        return redirect("forwarding:forward")
+        return redirect("forwarding:home")  # the set-up checklist
     return render(request, "accounts/signup.html", {"form": form})
 
 

@@ -18,6 +18,7 @@ from panelrelay.core import params
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
 from panelrelay.forwarding import waiting
 from panelrelay.forwarding.forms import ForwardForm
+from panelrelay.forwarding.home import home_context
 from panelrelay.forwarding.models import Command, ForwardRequest, Progress, RequestOrder
 from panelrelay.forwarding.submit import SubmitError, create_request
 from panelrelay.panels.models import Panel
@@ -45,8 +46,12 @@ ROWS_PER_PAGE = 200
 
 @require_member()
 def home(request: MemberRequest) -> HttpResponse:
-    """Where sign-in lands: Forward for those who may forward, else Activity."""
-    return redirect("forwarding:forward" if request.membership.has("forward") else "forwarding:activity")
+    """Where sign-in lands. Owners and staff with Activity: the set-up checklist (owners, until it is
+    complete) and the 30-day dashboard. Staff without Activity: Forward (their work, no extra click)."""
+    membership = request.membership
+    if not (membership.is_owner or membership.has("activity")):
+        return redirect("forwarding:forward" if membership.has("forward") else "forwarding:activity")
+    return render(request, "forwarding/home.html", home_context(request.workspace, membership))
 
 
 @require_member("forward")

@@ -54,6 +54,8 @@ def test_pasted_ids_turn_sent_and_show_on_activity(new_page, worker, tmp_path) -
         page.fill("#id_email", "owner@fast-smm.example")
         page.fill("#id_password", PASSWORD)
         page.click("main button:has-text('Sign in')")
+        page.wait_for_url(re.compile(r"/$"))  # Home; Forward is one click away
+        page.click("#home-forward")
         page.wait_for_url(re.compile(r"/forward/$"))
         page.fill("#id_ids", "45323, 45324\n45325 45326;45327 45328 45329 45330 45331 45332 45323")
         page.click("button[value='refill']")

@@ -16,9 +16,9 @@ def test_owner_invites_staff_and_a_toggle_is_enforced(new_page, live_server, tmp
     owner.fill("#id_email", "owner@fast-smm.example")
     owner.fill("#id_password", "a long owner phrase")
     owner.click("button:has-text('Create workspace')")
-    owner.wait_for_url(re.compile(r"/forward/$"))
-    assert "No panels yet — add your first panel" in owner.inner_text("main")
-    owner.screenshot(path=str(tmp_path / "forward-empty.png"))
+    owner.wait_for_url(re.compile(r"/$"))  # Home: the set-up checklist starts with the panel
+    assert "0 of 6 done" in owner.inner_text("#setup-checklist")
+    owner.screenshot(path=str(tmp_path / "home-new.png"))
 
     owner.click("nav >> text=Team")
     owner.click("button:has-text('Invite member')")

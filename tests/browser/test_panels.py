@@ -38,7 +38,7 @@ def test_owner_connects_a_panel_and_names_a_provider(new_page, tmp_path) -> None
         page.fill("#id_email", "owner@fast-smm.example")
         page.fill("#id_password", PASSWORD)
         page.click("button[type=submit], button:has-text('Sign in')")
-        page.wait_for_url(re.compile(r"/forward/$"))
+        page.wait_for_url(re.compile(r"/$"))  # an owner lands on Home (set-up checklist and dashboard)
 
         page.click("nav >> text=Panels")
         assert "No panels yet" in page.inner_text("main")
@@ -49,7 +49,8 @@ def test_owner_connects_a_panel_and_names_a_provider(new_page, tmp_path) -> None
         page.fill("#id_api_key", KEY)
         shot(page, "01-add-panel-modal")
         page.click("#panel-modal button:has-text('Add panel')")
-        page.wait_for_selector("text=Panel “Main” added")
+        added = page.wait_for_selector("text=Panel “Main” added").inner_text()
+        assert "Connected and synced" in added and "Scanned 41 recent order(s): 2 provider(s) (2 new)" in added
         assert "••••" + KEY[-4:] in page.inner_text("main")
 
         page.click("button:has-text('Test connection')")
@@ -61,7 +62,7 @@ def test_owner_connects_a_panel_and_names_a_provider(new_page, tmp_path) -> None
 
         page.click("button:has-text('Sync providers')")
         sync = page.wait_for_selector("#sync-report")
-        assert "Scanned 41 recent order(s): 2 provider(s) (2 new)" in sync.inner_text()
+        assert "Scanned 41 recent order(s): 2 provider(s)." in sync.inner_text()  # both found on save already
         shot(page, "03-sync")
         no_canary(page)
 

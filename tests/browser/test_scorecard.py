@@ -39,7 +39,7 @@ def test_the_provider_page_shows_the_scorecard_and_its_chart(new_page, tmp_path)
     page.fill("#id_email", "owner@fast-smm.example")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit], button:has-text('Sign in')")
-    page.wait_for_url(re.compile(r"/forward/$"))
+    page.wait_for_url(re.compile(r"/$"))  # an owner lands on Home
     page.goto("/providers/")
     assert "71 % · 22 min" in page.inner_text(f"#provider-{provider.code} .score-cell")  # the last 7 days
     shots = os.environ.get("SCORECARD_SHOT", str(tmp_path / "scorecard.png"))

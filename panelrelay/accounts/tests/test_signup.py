@@ -14,7 +14,7 @@ class SignupTestCase(TestCase):
 
     def test_it_creates_a_workspace_owned_by_the_new_user(self) -> None:
         r = self.post()
-        self.assertRedirects(r, "/forward/")
+        self.assertRedirects(r, "/")  # Home: the set-up checklist
         user = User.objects.get(username="owner@example.org")
         membership = Membership.objects.get(user=user)
         self.assertEqual(membership.role, Membership.OWNER)
@@ -54,4 +54,4 @@ class SignupTestCase(TestCase):
         r = self.post(email="late@example.org")
         self.assertEqual(r.status_code, 429)
         self.assertFalse(User.objects.filter(username="late@example.org").exists())
-        self.assertRedirects(self.post(email="late@example.org", ip="10.0.0.9"), "/forward/")
+        self.assertRedirects(self.post(email="late@example.org", ip="10.0.0.9"), "/")
