@@ -18,6 +18,7 @@ from panelrelay.core.testing import BaseTestCase
 def populate(workspace) -> None:
     """One object of every tenant kind, so that each object URL has something to serve."""
     from panelrelay.api.models import ApiToken
+    from panelrelay.customers.models import Customer, CustomerLink
     from panelrelay.forwarding.models import Command, MessageTemplate
     from panelrelay.forwarding.submit import create_request
     from panelrelay.panels.models import Panel, Provider
@@ -41,6 +42,8 @@ def populate(workspace) -> None:
     create_request(workspace, panel, Command.for_workspace(workspace)[0], ["1", "2"])
     ApiToken.issue(workspace, "tool")
     MessageTemplate.objects.create(workspace=workspace, destination=destination, text="{command}\n{ids}")
+    customer = Customer.objects.create(workspace=workspace, network=Customer.WHATSAPP, identity="15550001111")
+    CustomerLink.objects.create(workspace=workspace, customer=customer, panel=panel, username="ann", how="staff")
 
 
 def code_patterns(resolver: URLResolver | None = None, prefix: str = "") -> list[str]:
