@@ -13,7 +13,13 @@ from panelrelay.panels.privacy import clean_field
 
 class ForwardForm(forms.Form):
     ids = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 6, "placeholder": "45323, 45324\n45325", "class": "form-control mono"}),
+        widget=forms.Textarea(
+            attrs={
+                "rows": 6,
+                "placeholder": "Paste panel order ids here: one per line, or separated by spaces or commas",
+                "class": "form-control mono",
+            }
+        ),
         label="Panel order ids",
         help_text=f"Separated by spaces, commas, semicolons or new lines; duplicates are removed; up to {MAX_IDS:,}.",
     )

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from panelrelay.accounts.middleware import MemberRequest
 from panelrelay.core import params
 from panelrelay.core.tenancy import get_for_member, require_member, scoped
-from panelrelay.forwarding import waiting
+from panelrelay.forwarding import forward_page, waiting
 from panelrelay.forwarding.forms import ForwardForm
 from panelrelay.forwarding.home import home_context
 from panelrelay.forwarding.models import Command, ForwardRequest, Progress, RequestOrder
@@ -58,7 +58,11 @@ def home(request: MemberRequest) -> HttpResponse:
 def forward(request: MemberRequest) -> HttpResponse:
     panels = list(scoped(request, Panel).filter(enabled=True).order_by("name"))
     commands = [c for c in Command.for_workspace(request.workspace) if c.enabled]
-    form = ForwardForm(request.POST or None, workspace_id=request.workspace.id, panels=panels, commands=commands)
+    first = forward_page.default_panel(request.user, panels)  # last used, or a working one
+    initial = {"panel": str(first.code)} if first else None
+    form = ForwardForm(
+        request.POST or None, initial=initial, workspace_id=request.workspace.id, panels=panels, commands=commands
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         panel = next(p for p in panels if str(p.code) == data["panel"])
@@ -81,8 +85,18 @@ def forward(request: MemberRequest) -> HttpResponse:
             )
             return redirect("forwarding:request", code=fwd.code)
     recent = [(fwd, "") for fwd in _with_counts(_visible_requests(request))[:8]]  # no Copy button here
+    options = [(str(p.code), p.name, forward_page.warning(p)) for p in panels]  # the select, a warning per panel
     return render(
-        request, "forwarding/forward.html", {"form": form, "panels": panels, "commands": commands, "recent": recent}
+        request,
+        "forwarding/forward.html",
+        {
+            "form": form,
+            "panels": panels,
+            "commands": commands,
+            "recent": recent,
+            "panel_options": options,
+            "panel_warning": {c: w for c, _, w in options}.get(form["panel"].value(), ""),
+        },
     )
 
 
