@@ -24,13 +24,14 @@ class Connection(WorkspaceOwned):
         ("greenapi", "Green-API"),
     ]
     WORKING, PENDING, BROKEN, UNKNOWN = "working", "pending", "broken", "unknown"
+    FAILING = "failing"  # the check may pass, but the last delivery failed for the service's sake
 
     kind = models.CharField(max_length=20, choices=KINDS)
     name = models.CharField(max_length=100)
     config = models.JSONField(default=dict, blank=True)  # non-secret settings: base URL, session, instance…
     secret_enc = models.TextField(blank=True)  # crypto.encrypt() of the token / API key
     secret_tail = models.CharField(max_length=8, blank=True)
-    status = models.CharField(max_length=20, default="unknown")  # working | broken | pending | unknown
+    status = models.CharField(max_length=20, default="unknown")  # working | failing | broken | pending | unknown
     status_message = models.CharField(max_length=300, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)

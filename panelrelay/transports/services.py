@@ -24,6 +24,8 @@ from panelrelay.worker.registry import Retry
 log = logging.getLogger("panelrelay.transports")
 # How long a further part of a long text, or the resend after a move, may wait for its slot.
 FOLLOW_UP_WAIT = 30.0
+# Delivery failures that are the service's, not one chat's: the connection shows "failing" (issue 13).
+CONNECTION_KINDS = {"unavailable", "quota"}
 
 
 def max_length(destination: Destination) -> int:
@@ -147,6 +149,8 @@ def _delivered(destination: Destination) -> None:
         # A message went through, so the key works again; but ask rather than assume: Green-API
         # accepts (queues) messages even for an account WhatsApp has suspended.
         refresh_status(connection)
+    elif connection.status != Connection.WORKING:  # failing (a delivery failed), unknown or pending
+        set_status(connection, Status(Connection.WORKING, "the last delivery went through"))
     close_incidents(destination.workspace_id, healed)
 
 
@@ -158,6 +162,10 @@ def _failed(transport: Transport, destination: Destination, exc: TransportError)
     connection = destination.connection
     if exc.kind == "auth_failed":
         set_status(connection, Status(Connection.BROKEN, str(exc)))
+    elif exc.kind in CONNECTION_KINDS and connection.status != Connection.BROKEN:
+        # The service itself failed (an outage, over quota): the connection says so at once, not
+        # "working" until its next check while its destinations say Failed.
+        set_status(connection, Status(Connection.FAILING, f"the last delivery failed: {exc}"))
     elif exc.kind == "quota":
         send_alert(destination.workspace, f"{connection} is over its quota: {exc}", key=f"quota:{connection.code}")
 
@@ -168,8 +176,25 @@ def refresh_status(connection: Connection) -> Status:
         status = Status(Connection.BROKEN, "no token or API key saved")
     else:
         status = transport_for(connection).check()
+    failed = _last_delivery_failed(connection) if connection.status == Connection.FAILING else ""
+    if status.state == Connection.WORKING and failed:  # the check got through, but sending still did not
+        status = Status(Connection.FAILING, f"{status.message} answers, but the last delivery failed: {failed}"[:300],
+                        status.details)  # fmt: skip
     set_status(connection, status)
     return status
+
+
+def _last_delivery_failed(connection: Connection) -> str:
+    """The error of the connection's latest delivery if that failed for the service's sake, else ""."""
+    latest = (
+        Destination.objects.filter(connection=connection, last_delivery_at__isnull=False)
+        .order_by("-last_delivery_at")
+        .values("last_delivery_ok", "last_delivery_message", "broken")
+        .first()
+    )
+    if latest is None or latest["last_delivery_ok"] or latest["broken"]:  # a gone chat is the chat's fault
+        return ""
+    return latest["last_delivery_message"]
 
 
 def poll_chats(connection: Connection) -> int:

@@ -55,6 +55,7 @@ PILL_CLASSES = {
     "working": "pill-ok",
     "retrying": "pill-warn",
     "waiting": "pill-warn",  # an order that needs a route
+    "failing": "pill-bad",  # a connection whose last delivery failed
     "queued": "pill-info",
     "pending": "pill-info",
     "running": "pill-info",
