@@ -158,6 +158,12 @@ class FakeEvolution(MessagingFake):
             self.instances[instance].state = state
             return self.instances[instance].summary()
 
+    def write(self, chat: str, text: str, **kwargs: Any) -> dict[str, Any]:
+        """Someone writes to the instance: a person who writes is on WhatsApp (a customer, a provider)."""
+        if not chat.endswith("@g.us"):
+            self.add_number(chat.split("@", 1)[0])
+        return super().write(chat, text, **kwargs)
+
     def add_number(self, *numbers: str) -> list[str]:
         """Register WhatsApp accounts; returns their JIDs."""
         jids = [create_jid(str(n)) for n in numbers]

@@ -26,6 +26,8 @@ class CustomersConfig(AppConfig):
         # Before the team bot (10): a customer-support bot's private chats are customers', except
         # a linked staff member's and a /start token's, which chats.receiver passes on.
         incoming.subscribe("customers.chats", chats.receiver, priority=5)
+        if chats.customer_groups not in incoming.CHAT_SOURCES:
+            incoming.CHAT_SOURCES.append(chats.customer_groups)
         if answers.on_outcome not in after.OUTCOME_RECEIVERS:
             after.OUTCOME_RECEIVERS.append(answers.on_outcome)
         if linking.on_ticket not in tickets.TICKET_READERS:

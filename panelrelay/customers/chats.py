@@ -68,6 +68,12 @@ def receiver(incoming: Incoming) -> bool:
     return True
 
 
+def customer_groups(connection: Connection) -> list[str]:
+    """transports.incoming.CHAT_SOURCES: a polled gateway reads the owner's customer groups too."""
+    channel = CustomerChannel.objects.filter(connection_id=connection.pk, enabled=True).first()
+    return [str(g) for g in channel.groups or []] if channel else []
+
+
 def _customers_chat(channel: CustomerChannel, incoming: Incoming) -> bool:
     if not incoming.private:
         return incoming.chat_id in {str(g) for g in channel.groups or []}

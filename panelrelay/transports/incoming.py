@@ -72,6 +72,15 @@ def subscribed(name: str, fn: Receiver, priority: int = 100) -> Iterator[None]:
         unsubscribe(name)
 
 
+# Chats a poller reads besides the connection's destinations (the customers app adds the owner's
+# customer groups): functions of a connection returning chat ids, joined from AppConfig.ready().
+CHAT_SOURCES: list[Callable[[Connection], list[str]]] = []
+
+
+def more_chats(connection: Connection) -> list[str]:
+    return [chat for source in list(CHAT_SOURCES) for chat in source(connection)]
+
+
 def receivers() -> list[str]:
     return [name for _, name, _ in _receivers]
 

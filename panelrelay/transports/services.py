@@ -16,7 +16,7 @@ from datetime import datetime
 from panelrelay.core import ratelimit
 from panelrelay.transports.base import Status, Transport, TransportError, split_text
 from panelrelay.transports.bookkeeping import close_incidents, mark_broken, record, send_alert, set_status
-from panelrelay.transports.incoming import Incoming, receive
+from panelrelay.transports.incoming import Incoming, more_chats, receive
 from panelrelay.transports.integrations import REGISTRY, transport_for
 from panelrelay.transports.models import Connection, Destination
 from panelrelay.worker.registry import Retry
@@ -204,7 +204,7 @@ def poll_chats(connection: Connection) -> int:
         Destination.objects.filter(connection=connection, enabled=True).order_by("-last_delivery_at", "id")
         .values_list("target", flat=True)
     )  # fmt: skip
-    chats = list(dict.fromkeys(chats))  # one target may have several destinations
+    chats = list(dict.fromkeys(chats + more_chats(connection)))  # a target may have several destinations
     handled = 0
 
     def handle(item: Incoming) -> None:

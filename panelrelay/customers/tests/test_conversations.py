@@ -202,3 +202,24 @@ def test_a_telegram_customer_by_getupdates_and_the_team_bot_still_works(wired, f
     texts = [m["text"] for m in fake_telegram.messages_to(TG_ANN)]
     assert len(texts) == 1 and "forwarded" in texts[0]
     assert ForwardRequest.objects.get().source == ForwardRequest.CUSTOMER
+
+
+def test_the_providers_outcome_is_told_later_without_naming_it(wired, fake_waha) -> None:
+    from panelrelay.forwarding.models import Message
+
+    link(wired)
+    say(wired, "refill 45323 45324")
+    run_jobs()
+    message = Message.objects.get(destination=wired.group)
+    words = f"{ALIAS} says: cannot refill, private account @canary_support {PROVIDER} 9145323"
+    receive(Incoming(connection=wired.wa, chat_id=WA_GROUP, private=False, sender_id="447700900999@c.us",
+                     sender_name="Prov", text=words, message_id="prov1", reply_to=message.remote_id))  # fmt: skip
+    run_jobs()
+    first, later = answers(fake_waha)
+    assert "forwarded" in first
+    assert later.startswith("Your refill for order(s) 45323, 45324 was not possible:")
+    assert "private account" in later  # the provider's reason, without its name, handle, domain or ids
+    receive(Incoming(connection=wired.wa, chat_id=WA_GROUP, private=False, sender_id="447700900999@c.us",
+                     sender_name="Prov", text="cannot refill", message_id="prov2", reply_to=message.remote_id))  # fmt: skip
+    run_jobs()
+    assert len(answers(fake_waha)) == 2  # told once per kind

@@ -1,0 +1,84 @@
+"""Customers reach the bot on every gateway, by webhook push and by polling, as each vendor
+delivers it (the fakes build the vendors' documented payloads): Green-API's notification queue,
+WAHA's chat messages for a customer group, Evolution's MESSAGES_UPSERT webhook."""
+
+from __future__ import annotations
+
+import pytest
+
+from fakes.evolution import FakeEvolution
+from fakes.greenapi import FakeGreenAPI
+from panelrelay.customers.models import Customer, CustomerChannel, CustomerLink
+from panelrelay.customers.tests.conftest import ANN, BOB, EXT, PROVIDER, link, run_jobs
+from panelrelay.demo import scenario
+from panelrelay.forwarding.models import ForwardRequest
+from panelrelay.transports import hooks
+from panelrelay.transports.models import Connection
+from panelrelay.transports.services import poll_chats
+
+CUSTOMER_GROUP = "120363000000000099@g.us"
+
+
+@pytest.fixture
+def green():
+    with FakeGreenAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+def evolution():
+    with FakeEvolution() as fake:
+        yield fake
+
+
+def support(w, conn: Connection, receive: str, groups: list[str] | None = None) -> Connection:
+    Connection.objects.filter(pk=conn.pk).update(receive=receive)
+    conn.refresh_from_db()
+    CustomerChannel.objects.create(workspace=w.ws, connection=conn, groups=groups or [])
+    return conn
+
+
+@pytest.mark.django_db
+def test_green_api_polling_reads_a_customers_private_message_and_answers_it(wired, green) -> None:
+    conn = support(wired, scenario.greenapi(wired.ws, green.url, pace=0), Connection.RECEIVE_POLL)
+    link(wired)
+    green.write(ANN, "refill 45323", sender=ANN, name="Ann")
+    assert poll_chats(conn) == 1
+    assert poll_chats(conn) == 0  # deleted from the queue once handled
+    run_jobs()
+    [answer] = [m["text"] for m in green.messages_to(ANN)]
+    assert "45323" in answer and "forwarded" in answer
+    assert ForwardRequest.objects.get().source == ForwardRequest.CUSTOMER
+
+
+@pytest.mark.django_db
+def test_waha_polling_reads_the_owners_customer_group(wired, fake_waha) -> None:
+    fake_waha.add_group(CUSTOMER_GROUP, "Customers")
+    Connection.objects.filter(pk=wired.wa.pk).update(receive=Connection.RECEIVE_POLL)
+    wired.wa.refresh_from_db()
+    CustomerChannel.objects.filter(connection=wired.wa).update(groups=[CUSTOMER_GROUP])
+    link(wired, number=BOB, username="bob")
+    poll_chats(wired.wa)  # the first look notes where each chat is
+    fake_waha.write(CUSTOMER_GROUP, "hi all", sender=BOB, name="Bob")
+    fake_waha.write(CUSTOMER_GROUP, "refill 45325", sender=BOB, name="Bob")
+    assert poll_chats(wired.wa) == 2  # both read; only the request is the bot's business
+    run_jobs()
+    [answer] = [m["text"] for m in fake_waha.messages_to(CUSTOMER_GROUP)]
+    assert "45325" in answer
+    assert ForwardRequest.objects.get().ticket_user == "bob"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_evolution_webhook_a_customer_and_a_retry(wired, evolution, live_server, settings) -> None:
+    settings.SITE_URL = live_server.url
+    conn = support(wired, scenario.evolution(wired.ws, evolution.url, pace=0), Connection.RECEIVE_WEBHOOK)
+    evolution.webhook_url = hooks.url_for(conn)
+    ann = Customer.objects.create(workspace=wired.ws, network=Customer.WHATSAPP, identity=ANN.split("@")[0])
+    CustomerLink.objects.create(workspace=wired.ws, customer=ann, panel=wired.panel, username="ann", how="staff")
+    evolution.write(ANN, "refill 45323 45324", sender=ANN, name="Ann", deliveries=2)
+    assert evolution.webhook_results == [200, 200]
+    run_jobs()
+    assert ForwardRequest.objects.count() == 1
+    answers = [m for m in evolution.sent if ANN.split("@")[0] in str(m["chat_id"])]
+    assert len(answers) == 1 and "45323, 45324" in answers[0]["text"]
+    assert PROVIDER not in answers[0]["text"] and str(EXT) not in answers[0]["text"]
