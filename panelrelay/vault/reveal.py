@@ -9,6 +9,8 @@ master-only views and exports of `vault.views`, and nowhere else. (`rotated_payl
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,3 +76,37 @@ def as_row(record: BackupRecord) -> dict[str, Any]:
         "note": data.get("note", ""),
         "providers": [{"alias": p.alias, "domain": p.domain, "enabled": p.enabled} for p in providers(data)],
     }
+
+
+@dataclass(frozen=True)
+class PartSearch:
+    """What a search by alias or part of a domain found, and how much of the vault it read."""
+
+    ids: list[int]
+    scanned: int
+    complete: bool  # False: the bound was reached before the oldest record
+
+
+def search_parts(records: Iterable[BackupRecord], needle: str, max_records: int, max_seconds: float) -> PartSearch:
+    """The records (newest first, as given) with a provider whose alias or domain contains `needle`.
+
+    Domains are stored encrypted (and as a keyed digest, which finds only a whole domain), so a
+    part of one can only be found by opening the records: this runs inside the master admin's
+    request, and stops after `max_records` records or `max_seconds`, whichever comes first. An alias is in the record's payload; a domain is decrypted only when the
+    aliases of its record did not already match.
+    """
+    needle = needle.strip().lower()
+    ids: list[int] = []
+    scanned = 0
+    deadline = time.monotonic() + max_seconds
+    for record in records:
+        if scanned >= max_records or time.monotonic() > deadline:
+            return PartSearch(ids, scanned, complete=False)
+        scanned += 1
+        data = payload(record)
+        items = data.get("providers", [])
+        if any(needle in str(item.get("alias", "")).lower() for item in items) or any(
+            needle in p.domain.lower() for p in providers(data)
+        ):
+            ids.append(record.pk)
+    return PartSearch(ids, scanned, complete=True)

@@ -45,8 +45,17 @@ EXPORT_FIELDS = [
 ]
 
 
-def _search(request: HttpRequest) -> tuple[QuerySet[BackupRecord], str, str]:
-    """Records matching `q` (workspace, panel name, actor, a code, or an exact provider domain) and `event`.
+# A search by alias or part of a domain opens records (reveal.search_parts): at most this many,
+# newest first, and for at most this long, within the master admin's request.
+PART_SEARCH_RECORDS = 5000
+PART_SEARCH_SECONDS = 2.0
+PART_SEARCH_MIN_LENGTH = 3
+
+
+def _search(request: HttpRequest) -> tuple[QuerySet[BackupRecord], str, str, reveal.PartSearch | None]:
+    """Records matching `q` and `event`: by workspace, panel name, actor or a code (in the database),
+    by an exact provider domain (its keyed digest), and by an alias or part of a domain ("viewstorm",
+    "Storm_D"), which needs the records opened: the newest PART_SEARCH_RECORDS, within PART_SEARCH_SECONDS.
 
     `q` is read from a POSTed form only: a domain in a URL reaches the browser's history and every
     access log on the way. The event filter and the page number are not secret and work in links.
@@ -56,6 +65,7 @@ def _search(request: HttpRequest) -> tuple[QuerySet[BackupRecord], str, str]:
     records = BackupRecord.objects.all()
     if event in dict(BackupRecord.EVENTS):
         records = records.filter(event=event)
+    parts = None
     if q:
         match = Q(workspace_name__icontains=q) | Q(panel_name__icontains=q) | Q(actor__icontains=q)
         try:
@@ -67,14 +77,18 @@ def _search(request: HttpRequest) -> tuple[QuerySet[BackupRecord], str, str]:
         if domain and looks_like_domain(domain):
             # Domains are matched by their keyed digest: exact (normalised) domain, no decryption.
             match |= Q(domains__domain_hmac=domain_digest(domain))
+        if len(q.strip()) >= PART_SEARCH_MIN_LENGTH:
+            newest = records.only("id", "payload_enc").order_by("-created", "-id")[: PART_SEARCH_RECORDS + 1]
+            parts = reveal.search_parts(newest.iterator(chunk_size=200), q, PART_SEARCH_RECORDS, PART_SEARCH_SECONDS)
+            match |= Q(id__in=parts.ids)
         records = records.filter(match).distinct()
-    return records, q, event
+    return records, q, event, parts
 
 
 @master_only
 @require_http_methods(["GET", "POST"])
 def records(request: HttpRequest) -> HttpResponse:
-    found, q, event = _search(request)
+    found, q, event, parts = _search(request)
     page = Paginator(found, PAGE_SIZE).get_page((request.POST if request.method == "POST" else request.GET).get("page"))
     rows = [(record, reveal.as_row(record)) for record in page]
     live_ws = set(Workspace.objects.filter(code__in={r.workspace_code for r, _ in rows}).values_list("code", flat=True))
@@ -87,6 +101,9 @@ def records(request: HttpRequest) -> HttpResponse:
         domain_users = list(pairs[:100])
 
     ctx = {
+        "parts": parts,
+        "part_seconds": f"{PART_SEARCH_SECONDS:g}",
+        "part_records": PART_SEARCH_RECORDS,
         "domain_users": domain_users,
         "rows": [(r, row, r.workspace_code in live_ws, r.panel_code in live_panels) for r, row in rows],
         "page": page,
@@ -112,7 +129,7 @@ def _export_rows(records: QuerySet[BackupRecord]) -> Iterator[list[Any]]:
 def export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     if fmt not in ("csv", "json"):
         raise Http404
-    found, _q, _event = _search(request)
+    found, _q, _event, _parts = _search(request)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response: HttpResponseBase
     if fmt == "json":

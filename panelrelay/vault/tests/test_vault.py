@@ -7,6 +7,7 @@ import io
 import json
 import re
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.test import Client
@@ -18,6 +19,7 @@ from panelrelay.panels import providers, services
 from panelrelay.panels.models import Panel, Provider
 from panelrelay.panels.tests.helpers import PanelTestCase
 from panelrelay.vault import jobs
+from panelrelay.vault import views as vault_views
 from panelrelay.vault.models import BackupRecord
 
 DOMAINS = ("vault-prov-a.example", "vault-prov-b.example")
@@ -131,6 +133,43 @@ class VaultTestCase(PanelTestCase):
         r = self.client.get("/master/vault/", {"event": "alias_renamed"})
         self.assertContains(r, "Alias renamed")
         self.assertNotContains(r, "Providers detected</td>")
+
+    def test_search_by_alias_and_by_part_of_a_domain(self) -> None:
+        self.login(self.root)
+        for q in ("vault-prov-a", "PROV-A.EXA", "fastlikes", "FastLikes_A"):
+            r = self.client.post("/master/vault/", {"q": q})
+            self.assertContains(r, DOMAINS[0], msg_prefix=q)
+            self.assertContains(r, "FastLikes_A", msg_prefix=q)
+            self.assertNotContains(r, "were searched in the newest", msg_prefix=q)
+        r = self.client.post("/master/vault/", {"q": "fastlikes"})
+        self.assertContains(r, "Alias renamed</td>")
+        self.assertNotContains(r, "Providers detected</td>")  # its Provider 1 was not yet FastLikes_A
+        r = self.client.post("/master/vault/", {"q": "prov-b"})
+        self.assertContains(r, DOMAINS[1])
+        r = self.client.post("/master/vault/", {"q": "viewstorm"})
+        self.assertContains(r, "No backup records")
+        r = self.client.post("/master/vault/", {"q": "va"})  # too short to open records for
+        self.assertContains(r, "No backup records")
+        rows = self.client.post("/master/vault/export.csv", {"q": "prov-b"}).streaming_content
+        self.assertIn(DOMAINS[1], b"".join(rows).decode())
+
+    def test_a_part_search_says_when_it_stopped_before_the_oldest_record(self) -> None:
+        self.login(self.root)
+        total = BackupRecord.objects.count()
+        self.assertGreater(total, 1)
+        with mock.patch.object(vault_views, "PART_SEARCH_RECORDS", 1):
+            r = self.client.post("/master/vault/", {"q": "prov-"})
+        self.assertContains(r, "searched in the newest 1 record only")
+        self.assertEqual(r.context["page"].paginator.count, 1)
+        with mock.patch.object(vault_views, "PART_SEARCH_SECONDS", -1):  # the time bound: nothing opened
+            r = self.client.post("/master/vault/", {"q": "prov-"})
+        self.assertContains(r, "searched in the newest 0 records only")
+
+    def test_owners_cannot_search_the_vault_by_part_either(self) -> None:
+        for user in (self.alice, self.bob):
+            self.login(user)
+            self.assertEqual(self.client.post("/master/vault/", {"q": "vault-prov"}).status_code, 404)
+            self.assertEqual(self.client.post("/master/vault/export.csv", {"q": "vault-prov"}).status_code, 404)
 
     def test_export_csv_and_json(self) -> None:
         self.login(self.root)
