@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -73,11 +74,26 @@ def _window_keys(key: str, count: int) -> list[str]:
     return [f"{key}#{n}" for n in range(count)]
 
 
+@dataclass(frozen=True)
+class Booking:
+    wait: float  # seconds from now until the booked moment (0.0: now)
+    at: datetime  # the booked moment, by the database's clock reading
+    due: float  # the booked moment by time.monotonic(), to tell how late the event really is
+    row: str  # the RateSlot row the booking took
+
+
 def reserve(key: str, count: int, window: float, max_wait: float = 30.0, now: datetime | None = None) -> float | None:
     """Book the earliest moment when one more event fits in `count` per `window` s under `key`.
 
     Returns the seconds from now until that moment (0.0: now); the caller sleeps that long and
     then acts. None when the moment is more than `max_wait` away (nothing booked).
+    """
+    booking = book(key, count, window, max_wait, now)
+    return None if booking is None else booking.wait
+
+
+def book(key: str, count: int, window: float, max_wait: float = 30.0, now: datetime | None = None) -> Booking | None:
+    """reserve(), returning the Booking (for rebook()).
 
     The key has `count` rows, each holding when one of the last `count` booked events leaves
     the window (its moment + `window`). A booking takes the row that frees first, at the later
@@ -94,6 +110,7 @@ def reserve(key: str, count: int, window: float, max_wait: float = 30.0, now: da
             _ensure(keys)
             slots = list(RateSlot.objects.select_for_update().filter(key__in=keys).order_by("next_at", "key"))
         clock = now or timezone.now()  # read after the lock, as in try_acquire()
+        read_at = time.monotonic()
         first = slots[0]
         at = max(clock, first.next_at)
         wait = (at - clock).total_seconds()
@@ -101,7 +118,18 @@ def reserve(key: str, count: int, window: float, max_wait: float = 30.0, now: da
             return None
         first.next_at = at + timedelta(seconds=window)
         first.save(update_fields=["next_at"])
-    return wait
+    due = read_at + wait
+    if now is None:  # the wait counts from the clock's reading, not from after the commit
+        wait = max(due - time.monotonic(), 0.0)
+    return Booking(wait, at, due, first.key)
+
+
+def rebook(window: float, booking: Booking, late: float) -> bool:
+    """The booked event happens `late` seconds after its moment: its row keeps it in the window
+    that much longer, unless that row was booked again meanwhile. True when moved."""
+    was = booking.at + timedelta(seconds=window)
+    moved = RateSlot.objects.filter(key=booking.row, next_at=was)
+    return bool(moved.update(next_at=was + timedelta(seconds=late)))
 
 
 def next_free(key: str, count: int, now: datetime | None = None) -> float:

@@ -134,3 +134,22 @@ class SeenOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.panel_id}:{self.order_id}"
+
+
+class ProviderTally(models.Model):
+    """Counts a lookup saw, waiting to be added to Provider and ServiceSeen (providers.flush_counts).
+
+    A lookup only inserts these rows, so lookups running at once never wait on the same provider
+    rows; a `panels.count` job adds them up a few seconds later, provider rows in id order.
+    `service_id` "" is the provider's own row (last seen, orders seen); others are its services.
+    """
+
+    panel = models.ForeignKey(Panel, models.CASCADE, related_name="+")
+    provider = models.ForeignKey(Provider, models.CASCADE, related_name="+")
+    service_id = models.CharField(max_length=40, blank=True)
+    name = models.CharField(max_length=300, blank=True)
+    orders = models.PositiveIntegerField(default=0)  # panel orders seen for the first time
+    seen = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.provider_id}/{self.service_id or '-'} +{self.orders}"

@@ -9,19 +9,21 @@ domains are never decrypted here: matching compares digests.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from panelrelay.accounts.models import Workspace
 from panelrelay.core import crypto
 from panelrelay.core.logscrub import register_secret
 from panelrelay.panels.adapters.base import PanelOrder
-from panelrelay.panels.models import Panel, Provider, SeenOrder, ServiceSeen
+from panelrelay.panels.models import Panel, Provider, ProviderTally, SeenOrder, ServiceSeen
 from panelrelay.panels.privacy import (
     AddressInText,
     domain_digest,
@@ -30,6 +32,7 @@ from panelrelay.panels.privacy import (
     refuse_addresses,
 )
 from panelrelay.panels.signals import panel_changed, provider_changed
+from panelrelay.worker.queue import enqueue
 
 log = logging.getLogger("panelrelay.panels")
 
@@ -141,48 +144,124 @@ def _linked(panel: Panel, providers: set[Provider], created: list[Provider]) -> 
 
 
 def _count(panel: Panel, orders: list[PanelOrder], provider_of: dict[str, Provider]) -> None:
-    """Orders seen and services seen count each panel order once, however often it is looked up."""
-    now = timezone.now()
-    ids = [o.id for o in orders]
-    already = set(SeenOrder.objects.filter(panel=panel, order_id__in=ids).values_list("order_id", flat=True))
-    fresh = [o for o in orders if o.id not in already]
-    with transaction.atomic():
-        # Two processes may both take an order as fresh: the unique row keeps one, the counter
-        # may count it twice. A rare +1 is cheaper than a lock around every lookup.
-        SeenOrder.objects.bulk_create(
-            [SeenOrder(panel=panel, order_id=o.id, provider=provider_of.get(o.id)) for o in fresh],
-            ignore_conflicts=True,
-        )
-        seen_ids = {p.pk for p in provider_of.values()}
-        if seen_ids:
-            Provider.objects.filter(pk__in=seen_ids).update(last_seen=now)
-        per_provider = Counter(provider_of[o.id].pk for o in fresh if o.id in provider_of)
-        for pk, n in per_provider.items():
-            Provider.objects.filter(pk=pk).update(orders_seen=F("orders_seen") + n)
-        _count_services(panel, [o for o in fresh if o.id in provider_of and o.service_id], provider_of, now)
+    """Record what this lookup saw, for flush_counts() to add up later: no provider row is touched here.
 
-
-def _count_services(panel: Panel, orders: list[PanelOrder], provider_of: dict[str, Provider], now: datetime) -> None:
-    counts: Counter[tuple[int, str]] = Counter()
-    names: dict[tuple[int, str], str] = {}
-    for order in orders:
-        key = (provider_of[order.id].pk, str(order.service_id)[:40])
-        counts[key] += 1
-        names[key] = order.service_name[:300]
-    if not counts:
+    Orders seen and services seen count each panel order once, however often it is looked up:
+    the SeenOrder insert says which orders are new (ON CONFLICT DO NOTHING RETURNING), ids sorted
+    so that two lookups inserting the same orders at once queue rather than deadlock.
+    """
+    if not orders:
         return
-    rows = ServiceSeen.objects.filter(panel=panel, provider_id__in={k[0] for k in counts})
-    rows = rows.filter(service_id__in={k[1] for k in counts})
-    # The two IN lists also match pairs that were not seen now (provider A with B's service): skip those.
-    existing = {(s.provider_id, s.service_id): s.pk for s in rows if (s.provider_id, s.service_id) in counts}
-    missing = [
-        ServiceSeen(provider_id=pid, panel=panel, service_id=sid, name=names[(pid, sid)], orders=n, last_seen=now)
-        for (pid, sid), n in counts.items()
-        if (pid, sid) not in existing
-    ]
-    ServiceSeen.objects.bulk_create(missing, ignore_conflicts=True)
-    for key, pk in existing.items():
-        ServiceSeen.objects.filter(pk=pk).update(orders=F("orders") + counts[key], name=names[key], last_seen=now)
+    now = timezone.now()
+    fresh = _first_seen(panel, orders, provider_of, now)
+    rows: dict[tuple[int, str], ProviderTally] = {}
+    for provider in {p.pk: p for p in provider_of.values()}.values():  # last seen, even without a fresh order
+        rows[(provider.pk, "")] = ProviderTally(panel=panel, provider_id=provider.pk, seen=now)
+    for o in orders:
+        provider = provider_of.get(o.id)
+        if provider is None or o.id not in fresh:
+            continue
+        rows[(provider.pk, "")].orders += 1
+        if o.service_id:
+            sid = str(o.service_id)[:40]
+            tally = rows.setdefault((provider.pk, sid), ProviderTally(panel=panel, provider_id=provider.pk,
+                                                                      service_id=sid, seen=now))  # fmt: skip
+            tally.orders += 1
+            tally.name = o.service_name[:300]
+    if rows:
+        ProviderTally.objects.bulk_create(list(rows.values()))
+        transaction.on_commit(_schedule_flush)
+
+
+def _first_seen(panel: Panel, orders: list[PanelOrder], provider_of: dict[str, Provider], now: datetime) -> set[str]:
+    """Insert a SeenOrder per order not seen before on this panel; the ids that were new."""
+    table = connection.ops.quote_name(SeenOrder._meta.db_table)
+    unique = sorted({o.id for o in orders})
+    params: list[object] = []
+    for oid in unique:
+        provider = provider_of.get(oid)
+        params += [panel.pk, oid, provider.pk if provider else None, now]
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(unique))
+    sql = (f"INSERT INTO {table} (panel_id, order_id, provider_id, seen) VALUES {values} "  # noqa: S608
+           "ON CONFLICT (panel_id, order_id) DO NOTHING RETURNING order_id")  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
+
+
+FLUSH_EVERY = 2  # seconds: how long counts wait, at most, for their panels.count job to be due
+_flush_slot = -1  # the last time slot this process enqueued a panels.count job for
+
+
+def _schedule_flush() -> None:
+    """One keyed panels.count job per FLUSH_EVERY-second slot, due at the slot's end.
+
+    Called after the tally rows are committed, so the slot's job (due later) finds them.
+    """
+    global _flush_slot
+    slot = int(time.time() // FLUSH_EVERY)
+    if slot == _flush_slot:
+        return
+    due = datetime.fromtimestamp((slot + 1) * FLUSH_EVERY, tz=UTC)
+    enqueue("panels.count", key=f"panels.count:{slot}", run_at=due, max_attempts=3)
+    _flush_slot = slot
+
+
+def flush_counts(limit: int = 5000) -> int:
+    """Add waiting tallies to Provider and ServiceSeen; returns how many tally rows were added.
+
+    Rows are taken with SKIP LOCKED (two flushes at once share nothing) and provider and
+    service rows are updated in primary-key order, so flushes never deadlock with each other;
+    nothing else in a lookup writes those rows.
+    """
+    with transaction.atomic():
+        taken = ProviderTally.objects.order_by("id")
+        if connection.vendor == "postgresql":
+            taken = taken.select_for_update(skip_locked=True)
+        rows = list(taken[:limit])
+        if not rows:
+            return 0
+        seen: dict[int, datetime] = {}
+        counted: Counter[int] = Counter()
+        services: dict[tuple[int, int, str], ProviderTally] = {}
+        for row in rows:
+            if not row.service_id:
+                seen[row.provider_id] = max(seen.get(row.provider_id, row.seen), row.seen)
+                counted[row.provider_id] += row.orders
+                continue
+            key = (row.provider_id, row.panel_id, row.service_id)
+            total = services.setdefault(key, ProviderTally(provider_id=row.provider_id, panel_id=row.panel_id,
+                                                           service_id=row.service_id, seen=row.seen))  # fmt: skip
+            total.orders += row.orders
+            total.seen = max(total.seen, row.seen)
+            total.name = row.name or total.name
+        for pk in sorted(seen):
+            Provider.objects.filter(pk=pk).update(last_seen=Greatest("last_seen", Value(seen[pk])),
+                                                  orders_seen=F("orders_seen") + counted[pk])  # fmt: skip
+        _add_services(services)
+        ProviderTally.objects.filter(id__in=[r.pk for r in rows]).delete()
+    return len(rows)
+
+
+def _add_services(services: dict[tuple[int, int, str], ProviderTally]) -> None:
+    if not services:
+        return
+    ServiceSeen.objects.bulk_create(
+        [ServiceSeen(provider_id=p, panel_id=pa, service_id=s, name=t.name, orders=0, last_seen=t.seen)
+         for (p, pa, s), t in services.items()],
+        ignore_conflicts=True,
+    )  # fmt: skip
+    existing = ServiceSeen.objects.filter(
+        provider_id__in={k[0] for k in services}, panel_id__in={k[1] for k in services},
+        service_id__in={k[2] for k in services},
+    ).order_by("id")  # fmt: skip
+    for row in existing:
+        total = services.get((row.provider_id, row.panel_id, row.service_id))
+        if total is not None:
+            ServiceSeen.objects.filter(pk=row.pk).update(
+                orders=F("orders") + total.orders, name=total.name or row.name,
+                last_seen=Greatest("last_seen", Value(total.seen)),
+            )  # fmt: skip
 
 
 # ----- what owners do with providers ---------------------------------------------------

@@ -130,6 +130,7 @@ def sync_providers(panel: Panel, limit: int = 1000) -> SyncResult:
         manual_orders=sum(1 for o in orders if o.mode == MANUAL),
         provider_list_offered=offered,
     )
+        registry.flush_counts()  # an owner's sync shows its counts at once
     _note_sync(panel, result.message, ok=True)
     return result
 

@@ -105,3 +105,15 @@ class ReserveTestCase(TestCase):
         for _ in range(5):
             ratelimit.reserve("panel:a1", 5, 1.0, now=self.at(0))
         self.assertEqual(ratelimit.reserve("panel:b1", 5, 1.0, now=self.at(0)), 0.0)
+
+    def test_a_late_event_keeps_its_place_in_the_window_longer(self) -> None:
+        bookings = [ratelimit.book("panel:l", 5, 1.0, now=self.at(0)) for _ in range(5)]
+        first = bookings[0]
+        assert first is not None
+        # The first call really went 0.3 s late: the sixth may go no sooner than 1.3 s.
+        self.assertTrue(ratelimit.rebook(1.0, first, 0.3))
+        self.assertAlmostEqual(ratelimit.reserve("panel:l", 5, 1.0, max_wait=5, now=self.at(0)), 1.0)
+        self.assertAlmostEqual(ratelimit.reserve("panel:l", 5, 1.0, max_wait=5, now=self.at(0)), 1.0)
+        self.assertAlmostEqual(ratelimit.reserve("panel:l", 5, 1.0, max_wait=5, now=self.at(0)), 1.0)
+        self.assertAlmostEqual(ratelimit.reserve("panel:l", 5, 1.0, max_wait=5, now=self.at(0)), 1.0)
+        self.assertAlmostEqual(ratelimit.reserve("panel:l", 5, 1.0, max_wait=5, now=self.at(0)), 1.3)

@@ -96,6 +96,7 @@ def test_orders_and_services_are_counted_once_per_order(panel: Panel) -> None:
     batch = [order(1, service=10, name="IG Likes"), order(2, service=10), order(3, service=11, name="TT Views")]
     providers.match(panel, batch)
     providers.match(panel, batch + [order(4, service=11, name="TT Views v2")])
+    assert providers.flush_counts() > 0
     provider = Provider.objects.get()
     assert provider.orders_seen == 4
     services = {s.service_id: (s.name, s.orders) for s in ServiceSeen.objects.filter(provider=provider)}
@@ -107,6 +108,7 @@ def test_services_shared_by_providers_are_counted_per_provider(panel: Panel) -> 
     providers.match(panel, [order(1, "a.example", service=1), order(2, "b.example", service=2)])
     # Now a.example sells service 2 and b.example service 1: new pairs next to existing ones.
     providers.match(panel, [order(3, "a.example", service=2), order(4, "b.example", service=1), order(5, "a.example")])
+    providers.flush_counts()
     counts = {(s.provider.alias, s.service_id): s.orders for s in ServiceSeen.objects.select_related("provider")}
     assert counts == {("Provider 1", "1"): 2, ("Provider 1", "2"): 1, ("Provider 2", "2"): 1, ("Provider 2", "1"): 1}
 
@@ -119,7 +121,26 @@ def test_matching_many_orders_takes_a_bounded_number_of_queries(panel: Panel) ->
     with CaptureQueriesContext(connection) as queries:
         providers.match(panel, batch)
     assert len(queries) < 30, len(queries)
+    providers.flush_counts()
     assert sum(Provider.objects.values_list("orders_seen", flat=True)) == 1000
+
+
+def test_a_lookup_writes_no_provider_row_and_the_count_job_adds_its_tally(panel: Panel) -> None:
+    providers.match(panel, [order(1, "a.example")])  # creates the provider
+    with CaptureQueriesContext(connection) as queries:
+        providers.match(panel, [order(2, "a.example", service=3), order(3, "a.example", service=3)])
+    writes = [q["sql"] for q in queries if q["sql"].startswith(("UPDATE", "INSERT"))]
+    assert not any('"panels_provider"' in sql or '"panels_serviceseen"' in sql for sql in writes), writes
+    assert Provider.objects.get().orders_seen == 0  # not yet: counted by the panels.count job
+    from panelrelay.worker.models import Job
+    from panelrelay.worker.queue import run_job
+
+    job = Job.objects.create(kind="panels.count")
+    assert run_job(job, "")
+    provider = Provider.objects.get()
+    assert provider.orders_seen == 3
+    assert {s.service_id: s.orders for s in ServiceSeen.objects.all()} == {"1": 1, "3": 2}
+    assert providers.flush_counts() == 0  # nothing left waiting
 
 
 def test_a_new_provider_writes_a_vault_record(panel: Panel) -> None:
