@@ -22,6 +22,7 @@ from typing import Any
 
 from panelrelay.transports.incoming import Incoming
 from panelrelay.transports.models import Connection
+from panelrelay.transports.pacing import Limits
 
 PERMANENT_KINDS = {"target_gone", "auth_failed", "bad_request"}
 KINDS = {"rate_limited", "target_moved", "target_gone", "auth_failed", "unavailable", "quota", "bad_request"}
@@ -85,8 +86,9 @@ class Transport:
         """Send one text (≤ max_length) to target; return the remote message id."""
         raise NotImplementedError
 
-    def pacing(self, target: str) -> tuple[dict[str, float], float]:
-        """Rate-limit keys → minimum interval (s) for one message to target, and the jitter."""
+    def pacing(self, target: str) -> tuple[Limits, float]:
+        """Rate-limit keys → minimum interval (s) or pacing.Budget for one message to target, and
+        the jitter. The first key is the one a 429 blocks (push_back_key)."""
         raise NotImplementedError
 
     def push_back_key(self, target: str) -> str:

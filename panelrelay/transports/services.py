@@ -3,7 +3,7 @@
 
 deliver() is the one real sending path: the forwarding engine, the Destinations page's Test
 button and the owner alerts all go through it. It paces every message across all processes
-(core.ratelimit), and after a failure it does the bookkeeping the error's kind asks for (see
+(transports.pacing), and after a failure it does the bookkeeping the error's kind asks for (see
 base.py), so that callers only decide whether to retry.
 """
 
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from panelrelay.core import ratelimit
+from panelrelay.transports import pacing
 from panelrelay.transports.base import Status, Transport, TransportError, split_text
 from panelrelay.transports.bookkeeping import close_incidents, mark_broken, record, send_alert, set_status
 from panelrelay.transports.incoming import Incoming, more_chats, receive
@@ -90,7 +91,7 @@ def send_or_retry(connection: Connection, chat: str, text: str) -> None:
 def _paced(transport: Transport, chat: str, text: str, moved: Callable[[str], None] | None = None) -> str:
     """The one sending path: take the pacing slots (all or none), send every part, follow a move."""
     keys, jitter = transport.pacing(chat)
-    wait = ratelimit.try_acquire(keys, jitter)
+    wait = pacing.try_acquire(keys, jitter)
     if wait > 0:
         raise TransportError(f"next sending slot in {wait:.1f} s", kind="rate_limited", retry_after=wait, local=True)
     target = [chat]  # the chat may move (a group became a supergroup) between two parts
@@ -132,7 +133,7 @@ def _follow_up_slot(transport: Transport, chat: str) -> None:
     (the caller would then retry the whole text, and the first parts would arrive twice)."""
     keys, jitter = transport.pacing(chat)
     try:
-        ratelimit.acquire(keys, jitter, max_wait=FOLLOW_UP_WAIT)
+        pacing.acquire(keys, jitter, max_wait=FOLLOW_UP_WAIT)
     except TimeoutError:
         raise TransportError("no free sending slot for the rest of the message", kind="rate_limited",
                              retry_after=FOLLOW_UP_WAIT) from None  # fmt: skip

@@ -33,7 +33,7 @@ class DeliverTestCase(FakeTestCase):
             deliver(self.group, "REFILL\n1")
         return caught.value
 
-    @override_settings(PACING_TELEGRAM_GROUP_SECONDS=60)
+    @override_settings(PACING_TELEGRAM_GROUP_SECONDS=60, PACING_TELEGRAM_GROUP_GAP_SECONDS=60)
     def test_it_does_not_send_or_record_when_the_pacing_slot_is_taken(self) -> None:
         deliver(self.group, "first")
         before = self.group.last_delivery_at

@@ -1,9 +1,10 @@
-"""Pacing is shared by every process: 100 messages to one Telegram group from two workers never
+"""Pacing is shared by every process: 50 messages to one Telegram group from two workers never
 go faster than Telegram's limits, and Telegram never has to answer 429.
 
-The limits are scaled down 25 times (120 ms instead of 3 s per group message) so the test takes
-seconds; FakeTelegram enforces the same limits, scaled the same way, somewhat stricter: a message
-leaves a little after its slot was taken, and on a busy machine "a little" can be 100 ms.
+The limits are scaled down so the test takes seconds (a group's 20 per 60 s become 20 per 4 s, its
+one a second 150 ms); FakeTelegram enforces them somewhat stricter (20 per 3.5 s, one per 50 ms):
+a message leaves a little after its slot was taken, and on a busy machine "a little" can be
+100 ms. The budget itself is checked on a simulated clock (no sleeping).
 """
 
 from __future__ import annotations
@@ -13,31 +14,36 @@ import os
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.db import connection as db
 from django.db import connections
 from django.test import override_settings
+from django.utils import timezone
 
 from panelrelay.transports.base import TransportError
 from panelrelay.transports.integrations import transport_for
 from panelrelay.transports.models import Destination
 from panelrelay.transports.services import deliver
-from panelrelay.transports.tests.helpers import GROUP, connection, destination, telegram_fake
+from panelrelay.transports.tests.helpers import GROUP, USER, connection, destination, telegram_fake
 
-GROUP_INTERVAL = 0.12  # Telegram: 3 s (20 messages a minute per group)
+GROUP_INTERVAL = 0.2  # Telegram: 3 s (20 messages a minute per group, on average)
+GROUP_WINDOW = 20 * GROUP_INTERVAL  # Telegram: 60 s
+CHAT_GAP = 0.15  # Telegram: 1 s
 PACING_VALUES = {
     "PACING_TELEGRAM_GROUP_SECONDS": GROUP_INTERVAL,
-    "PACING_TELEGRAM_PRIVATE_SECONDS": GROUP_INTERVAL / 3,
+    "PACING_TELEGRAM_GROUP_GAP_SECONDS": CHAT_GAP,
+    "PACING_TELEGRAM_PRIVATE_SECONDS": CHAT_GAP,
     "PACING_TELEGRAM_BOT_SECONDS": 0.002,
 }
 PACING = override_settings(**PACING_VALUES)
 
 
 def strict_fake():
-    # 20 per 2.0 s where we pace 20 per 2.4 s, and one per 30 ms per chat: a burst fails with 429.
-    fake = telegram_fake(chat_limit=1, chat_window=GROUP_INTERVAL / 4, group_limit=20, group_window=2.0,
+    # 20 per 3.5 s where we pace 20 per 4 s, one per 50 ms per chat where we pace one per 150 ms.
+    fake = telegram_fake(chat_limit=1, chat_window=CHAT_GAP / 3, group_limit=20, group_window=GROUP_WINDOW - 0.5,
                          bot_limit=30, bot_window=0.06)  # fmt: skip
     fake.strict_limits = True
     return fake
@@ -68,8 +74,11 @@ def assert_paced(fake, count: int) -> None:
     assert len(fake.requests_to("sendMessage")) == count, "every request was accepted: no 429"
     times = sorted(m["at"] for m in sent)
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-    assert min(gaps) >= GROUP_INTERVAL / 4, f"two messages {min(gaps):.3f} s apart"
-    assert times[-1] - times[0] >= (count - 1) * GROUP_INTERVAL * 0.9
+    assert min(gaps) >= CHAT_GAP / 3, f"two messages {min(gaps):.3f} s apart"
+    # The budget: a burst of 20, then the 21st waits for the window of the 1st to pass.
+    fullest = max(sum(1 for t in times if start <= t < start + GROUP_WINDOW - 0.5) for start in times)
+    assert fullest <= 20, f"{fullest} messages within {GROUP_WINDOW - 0.5:.2f} s"
+    assert times[-1] - times[0] >= (count - 1) // 20 * GROUP_WINDOW * 0.9
 
 
 def database_url() -> str:
@@ -94,12 +103,12 @@ def test_two_worker_processes_never_send_faster_than_the_limits() -> None:
                "SECRET_KEY": settings.SECRET_KEY}  # fmt: skip
         command = [sys.executable, "-m", "panelrelay.transports.tests.pacing_worker"]
         workers = [
-            subprocess.Popen([*command, f"w{i}", str(group.pk), "50"], env=env, stdout=subprocess.PIPE, text=True)
+            subprocess.Popen([*command, f"w{i}", str(group.pk), "25"], env=env, stdout=subprocess.PIPE, text=True)
             for i in range(2)
         ]
         outputs = [worker.communicate(timeout=90)[0] for worker in workers]
         assert [json.loads(out.strip().splitlines()[-1]) for out in outputs] == [[], []]
-        assert_paced(fake, 100)
+        assert_paced(fake, 50)
         senders = {m["text"].split()[0] for m in fake.messages_to(GROUP)}
         assert senders == {"w0", "w1"}, "both workers sent"
 
@@ -116,3 +125,58 @@ def test_one_worker_waits_for_its_slot_between_messages() -> None:
         send_all(group.pk, "w0", 22, errors)
         assert errors == []
         assert_paced(fake, 22)
+
+
+@pytest.mark.django_db
+def test_a_group_spends_its_minute_budget_one_second_apart_then_waits_for_the_window() -> None:
+    """Bot FAQ: 20 a minute per group, about one a second per chat, 30 a second per bot. Two parts
+    to one group go a second apart (not 3 s); the 21st in a minute waits for the 1st to age out."""
+    from panelrelay.accounts.models import Workspace
+    from panelrelay.transports import pacing
+    from panelrelay.transports.integrations.telegram.transport import TelegramTransport
+
+    with telegram_fake() as fake:
+        bot = connection(Workspace.objects.create(name="Budget"), "telegram", fake)
+        keys, jitter = TelegramTransport(bot).pacing(str(GROUP))
+        start = timezone.now()
+
+        def at(seconds: float) -> float:
+            return pacing.try_acquire(keys, jitter, now=start + timedelta(seconds=seconds))
+
+        assert at(0) == 0
+        assert at(0.5) == pytest.approx(0.5), "one a second per chat"
+        assert at(1.0) == 0, "the second part a second after the first"
+        for second in range(2, 20):
+            assert at(second) == 0, f"message {second + 1} of the minute"
+        assert at(20) == pytest.approx(40), "the 21st waits until the first is a minute old"
+        assert at(59.9) == pytest.approx(0.1)
+        assert at(60) == 0
+        assert at(61) == 0, "the second slot of the minute frees at 61 s"
+        assert at(61.5) == pytest.approx(0.5)
+        assert at(62.2) == 0
+        assert at(62.8) > 0
+
+        private, _ = TelegramTransport(bot).pacing(str(USER))
+        assert not any(isinstance(v, pacing.Budget) for v in private.values()), "a private chat has no group budget"
+        later = start + timedelta(seconds=100)  # the bot's own slot (30 a second) is shared with the group's
+        assert pacing.try_acquire(private, now=later) == 0
+        assert pacing.try_acquire(private, now=later + timedelta(seconds=0.9)) == pytest.approx(0.1)
+
+
+@pytest.mark.django_db
+def test_whatsapp_keeps_its_slow_jittered_pace() -> None:
+    """The anti-ban pace stays slow on purpose: no budget, a gap of 100–150 % of the connection's pace."""
+    from fakes.waha import FakeWAHA
+    from panelrelay.accounts.models import Workspace
+    from panelrelay.transports import pacing
+    from panelrelay.transports.integrations import transport_for
+    from panelrelay.transports.tests.helpers import WA_GROUP
+
+    with FakeWAHA() as fake:
+        wa = connection(Workspace.objects.create(name="WA"), "waha", fake)
+        keys, jitter = transport_for(wa).pacing(WA_GROUP)
+        assert list(keys.values()) == [wa.pace_seconds] and jitter == pacing.value("PACING_WHATSAPP_JITTER") > 0
+        start = timezone.now()
+        assert pacing.try_acquire(keys, jitter, now=start) == 0
+        wait = pacing.try_acquire(keys, jitter, now=start)
+        assert wa.pace_seconds <= wait <= wa.pace_seconds * (1 + jitter)

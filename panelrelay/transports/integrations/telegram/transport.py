@@ -51,13 +51,20 @@ class TelegramTransport(Transport):
         # ok:true means Telegram has the message; a missing id must not cause a second copy.
         return str(message.get("message_id", "")) if isinstance(message, dict) else ""
 
-    def pacing(self, target: str) -> tuple[dict[str, float], float]:
-        group = target.startswith(("-", "@"))
-        chat = pacing.value("PACING_TELEGRAM_GROUP_SECONDS" if group else "PACING_TELEGRAM_PRIVATE_SECONDS")
-        keys = {
-            f"tg-chat:{self.bot_id}:{target.lower()}": chat,
-            f"tg-bot:{self.bot_id}": pacing.value("PACING_TELEGRAM_BOT_SECONDS"),
+    def pacing(self, target: str) -> tuple[pacing.Limits, float]:
+        chat = f"tg-chat:{self.bot_id}:{target.lower()}"
+        bot = pacing.value("PACING_TELEGRAM_BOT_SECONDS")
+        if not target.startswith(("-", "@")):  # a private chat: one message a second
+            return {chat: pacing.value("PACING_TELEGRAM_PRIVATE_SECONDS"), f"tg-bot:{self.bot_id}": bot}, 0.0
+        # A group or channel: a budget of 20 a minute, spent at most one a second (Bot FAQ).
+        every = pacing.value("PACING_TELEGRAM_GROUP_SECONDS")
+        keys: dict[str, float | pacing.Budget] = {
+            chat: min(pacing.value("PACING_TELEGRAM_GROUP_GAP_SECONDS"), every),
+            f"tg-bot:{self.bot_id}": bot,
         }
+        burst = int(pacing.value("PACING_TELEGRAM_GROUP_BURST"))
+        if every > 0 and burst > 0:
+            keys[f"tg-group:{self.bot_id}:{target.lower()}"] = pacing.Budget(burst, every * burst)
         return keys, 0.0
 
     def check(self) -> Status:
