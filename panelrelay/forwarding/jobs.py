@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from panelrelay.core.logscrub import scrub
 from panelrelay.forwarding import exports
-from panelrelay.forwarding.assembly import assemble_batch
+from panelrelay.forwarding.assembly import assemble_batch, assemble_messages
 from panelrelay.forwarding.delivery import deliver_message
 from panelrelay.forwarding.engine import process_request
 from panelrelay.forwarding.followup import run_follow_ups
 from panelrelay.forwarding.models import Export, ForwardRequest, Message, Outcome, RequestOrder
+from panelrelay.forwarding.panel_incidents import reconcile as reconcile_panel_incidents
 from panelrelay.forwarding.progress import finish_requests
 from panelrelay.forwarding.watch import watch_due
 from panelrelay.worker.models import Job
@@ -35,6 +36,15 @@ def process(job: Job) -> None:
             )
             finish_requests([request.id])
         raise
+
+
+@handler("forwarding.assemble")
+def assemble(job: Job) -> None:
+    """A request's rest that waited MERGE_WINDOW for another request's orders goes out now."""
+    request = ForwardRequest.objects.select_related("workspace").filter(pk=job.payload["request"]).first()
+    if request is not None:
+        assemble_messages(request, merge=False)
+        finish_requests([request.id])
 
 
 @handler("forwarding.assemble_batch")
@@ -86,3 +96,9 @@ def export_csv(job: Job) -> None:
 @periodic("forwarding.exports_prune", every=3600)
 def prune_exports(job: Job) -> None:
     exports.prune()
+
+
+@periodic("forwarding.panel_incidents", every=60)
+def panel_incidents(job: Job) -> None:
+    """Open an incident for each panel that keeps failing; close those of panels that work again."""
+    reconcile_panel_incidents()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.db import models
 from django.utils import timezone
 
@@ -10,6 +12,12 @@ from panelrelay.core import crypto
 from panelrelay.core.logscrub import register_secret
 from panelrelay.panels.adapters.base import PanelAdapter, PanelError
 from panelrelay.panels.adapters.registry import adapter_class
+
+# A panel "keeps failing" (panels/health.py) when at least this many lookups in a row failed over at
+# least this long: one blip, or a retry or two inside a minute, is not an incident; 7 minutes of
+# "Retrying" is.
+INCIDENT_FAILURES = 3
+INCIDENT_AFTER = timedelta(minutes=5)
 
 
 class Panel(WorkspaceOwned):
@@ -34,6 +42,11 @@ class Panel(WorkspaceOwned):
     tickets_interval = models.PositiveIntegerField(default=60, help_text="Seconds between two reads of the tickets")
     tickets_polled_at = models.DateTimeField(null=True, blank=True)
     tickets_message = models.CharField(max_length=300, blank=True)  # the last poll's result, for the row
+    # A run of failed lookups (panels/health.py): how many in a row, since when, the last error.
+    # A run that lasts opens an incident (forwarding/panel_incidents.py); a success clears it.
+    failures = models.PositiveIntegerField(default=0)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    failure_message = models.CharField(max_length=300, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="panel_name_unique_in_workspace")]
@@ -44,6 +57,12 @@ class Panel(WorkspaceOwned):
     def set_api_key(self, key: str) -> None:
         self.api_key_enc = crypto.encrypt(key)
         self.api_key_tail = key[-4:] if len(key) >= 12 else ""
+
+    def keeps_failing(self, now: datetime | None = None) -> bool:
+        """Lookups have failed long enough in a row for an incident (forwarding/panel_incidents.py)."""
+        if self.failing_since is None or self.failures < INCIDENT_FAILURES:
+            return False
+        return (now or timezone.now()) - self.failing_since >= INCIDENT_AFTER
 
     @property
     def api_key_masked(self) -> str:

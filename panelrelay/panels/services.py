@@ -13,6 +13,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from panelrelay.panels import health
 from panelrelay.panels import providers as registry
 from panelrelay.panels.adapters.base import (
     MANUAL,
@@ -97,14 +98,24 @@ def _resolved(order: PanelOrder, provider: Provider | None) -> ResolvedOrder:
 def resolve_orders(panel: Panel, ids: list[str]) -> dict[str, ResolvedOrder]:
     """Fetch orders (batched ≤100, rate-limited), register/match providers and services seen,
     return ResolvedOrder by id; ids the panel does not know are absent. Raises PanelError."""
-    orders = panel.adapter().get_orders([str(i) for i in ids])
+    try:
+        orders = panel.adapter().get_orders([str(i) for i in ids])
+    except PanelError as exc:
+        health.lookup_failed(panel, exc)  # a run that lasts becomes an incident (panels/health.py)
+        raise
+    health.lookup_worked(panel)
     providers = registry.match(panel, orders.values())
     return {oid: _resolved(order, providers.get(oid)) for oid, order in orders.items()}
 
 
 def find_order(panel: Panel, order_id: str) -> ResolvedOrder | None:
     """One order by its panel id, or None when the panel does not know it. Raises PanelError."""
-    order = panel.adapter().get_order(str(order_id).strip())
+    try:
+        order = panel.adapter().get_order(str(order_id).strip())
+    except PanelError as exc:
+        health.lookup_failed(panel, exc)
+        raise
+    health.lookup_worked(panel)
     if order is None:
         return None
     return _resolved(order, registry.match(panel, [order]).get(order.id))
@@ -167,4 +178,6 @@ def check_connection(panel: Panel) -> ConnectionReport:
     Panel.objects.filter(pk=panel.pk).update(
         last_checked=panel.last_checked, check_ok=panel.check_ok, check_message=panel.check_message
     )
+    if panel.check_ok:
+        health.lookup_worked(panel)  # it answers again: a failing run (and its incident) ends
     return report
