@@ -408,9 +408,57 @@ def provider_answer_actions(scenario: Scenario, owner: Client) -> None:
     assert {o.answer_kind for o in answered} == {"done", "refused"}, "the providers' answers were read"
 
 
+def customer_actions(scenario: Scenario, owner: Client) -> None:
+    """Customers ask on a support number about canary orders (their own, another user's, unknown,
+    unlinked, help, too many); a provider refuses with its domain in the words: every answer a
+    customer reads, now and later, and the Customers pages are checked (the crawl starts there)."""
+    from fakes.telegram import FakeTelegram
+    from fakes.waha import FakeWAHA
+    from panelrelay.customers.models import ChatEntry, Customer, CustomerChannel, CustomerLink
+    from panelrelay.demo import scenario as wiring
+    from panelrelay.transports.incoming import Incoming, receive
+    from panelrelay.transports.integrations.telegram.updates import poll
+    from panelrelay.worker.runner import Worker
+
+    ws, fake = scenario.workspace, scenario.fake
+    mine = [str(n) for n in range(10013, 10025) if n % 8 and fake.get_order(n)["user"] == fake.get_order(10013)["user"]]
+    others = [str(n) for n in range(10013, 10041) if fake.get_order(n)["user"] != fake.get_order(10013)["user"]]
+    with FakeTelegram(strict_limits=False) as tg, FakeWAHA() as wa:
+        tg.add_bot("123456:DEMO", id=123456, username="relay_bot")
+        tg.add_chat(-1009301, type="supergroup", title="customers' provider")
+        group = wiring.destination(wiring.telegram(ws, tg.url, name="Customers' provider bot"), "Cust group",
+                                   "tg_group", "-1009301")  # fmt: skip
+        for provider in Provider.objects.filter(workspace=ws):
+            wiring.route(provider, group)
+        tg.behave(-1009301, "quote", text=f"no refill possible, see www.{CANARIES[0]} / {CANARIES[2]}")
+        support = wiring.waha(ws, wa.url, pace=0, name="Support number")
+        CustomerChannel.objects.create(workspace=ws, connection=support)
+        ann = Customer.objects.create(workspace=ws, network="whatsapp", identity="15550009999", name="Ann")
+        CustomerLink.objects.create(workspace=ws, customer=ann, panel=scenario.panel, how="staff",
+                                    username=fake.get_order(10013)["user"])  # fmt: skip
+        texts = [f"refill {' '.join(mine[:3] + others[:2])} 99999", f"refill {mine[0]}", "help",
+                 f"cancel {' '.join(str(100000 + n) for n in range(150))}"]  # fmt: skip
+        for n, text in enumerate(texts):
+            receive(Incoming(connection=support, chat_id="15550009999@c.us", private=True, sender_id="15550009999@c.us",
+                             sender_name="Ann", text=text, message_id=f"canary-{n}"))  # fmt: skip
+            wiring.drain(timeout=60)
+        receive(Incoming(connection=support, chat_id="15550008888@c.us", private=True, sender_id="15550008888@c.us",
+                         sender_name="Unlinked", text=f"refill {mine[0]}", message_id="canary-unlinked"))  # fmt: skip
+        wiring.drain(timeout=60)
+        poll(group.connection)
+        Worker(worker_id="canary-customers", idle_sleep=0).run(burst=True, max_seconds=20)
+        read = [m["text"] for m in wa.sent]
+    kinds = set(ChatEntry.objects.filter(workspace=ws, direction="out").values_list("kind", flat=True))
+    assert {"answer", "help", "link", "too_many", "outcome_refused"} <= kinds, kinds
+    assert len(read) >= 6, read
+    for text in read:
+        assert_clean("an answer a customer reads", text)
+
+
+START_PATHS += ["/customers/", "/settings/customers/"]
 EXTRA_PATHS += [find_paths, error_paths, forwarding_paths]
 ACTIONS += [owner_actions, failing_panel_actions, transport_actions, ticket_actions, forwarding_actions,
-            team_bot_actions, typed_text_actions, provider_answer_actions]  # fmt: skip
+            team_bot_actions, typed_text_actions, provider_answer_actions, customer_actions]  # fmt: skip
 
 
 def sign_in(email: str) -> Client:
