@@ -17,7 +17,8 @@ from django.db import connection, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from panelrelay.forwarding.assembly import assemble_messages
+from panelrelay.core import faults
+from panelrelay.forwarding.assembly import assemble_full_parts, assemble_messages
 from panelrelay.forwarding.models import (
     Command,
     ForwardingSettings,
@@ -54,6 +55,10 @@ def process_request(request: ForwardRequest) -> None:
                 if start and stop_requested():  # a deploy: the next worker carries on from here
                     raise Retry(0, "the worker is stopping; the remaining orders are looked up next")
                 decider.lookup_chunk(panel, pending[start : start + CHUNK])
+                # Full parts are written now and their deliveries queued (assembly.py); this job steps
+                # aside so that even a single worker sends them while the lookups go on.
+                if assemble_full_parts(request) and start + CHUNK < len(pending):
+                    raise Retry(0, "full messages go out first; the lookups carry on next")
     if request.batch:  # a ticket poll's requests are assembled together (assembly.assemble_batch)
         enqueue("forwarding.assemble_batch", {"batch": request.batch}, workspace=request.workspace,
                 key=f"assemble:{request.workspace_id}:{request.batch}")  # fmt: skip
@@ -73,6 +78,7 @@ class Decider:
 
     def lookup_chunk(self, panel: Panel, chunk: list[tuple[int, str]]) -> None:
         ids = [oid for _, oid in chunk]
+        faults.point("forwarding.before_lookup")
         try:
             found = resolve_orders(panel, ids)
         except PanelError as exc:
@@ -92,8 +98,11 @@ class Decider:
         qs = RequestOrder.objects.filter(id__in=[pk for pk, _ in chunk])
         if exc.temporary and age < PANEL_GIVE_UP:
             wait = max(exc.retry_after or 0, backoff(1, settings.RETRY_BASE_SECONDS))
-            qs.update(state=RequestOrder.RETRYING, outcome=Outcome.LOOKUP_RETRYING,
-                      reason=f"looking up again: {exc}"[:300], updated=timezone.now())  # fmt: skip
+            # Every order still waiting for its lookup waits for the same panel: each says why,
+            # not only the chunk that was being looked up (the others would say "Looking up").
+            waiting = self.request.orders.filter(looked_up=False, message__isnull=True)
+            waiting.update(state=RequestOrder.RETRYING, outcome=Outcome.LOOKUP_RETRYING,
+                           reason=f"looking up again: {exc}"[:300], updated=timezone.now())  # fmt: skip
             raise Retry(wait, str(exc))
         _close(qs, RequestOrder.FAILED, Outcome.LOOKUP_FAILED, f"panel lookup failed: {exc}", looked_up=True)
 
