@@ -5,12 +5,10 @@ skipped by reason code, failed, still open), the top providers by volume and by 
 the median time from request to sent, and per provider the share of sent orders answered and
 the median time to answer (the close-the-loop data).
 
-How it stays fast with a million orders: a constant number of aggregate queries (five), each over
-the window's requests only — found by the (workspace, -created) index of ForwardRequest — and
-their orders by the (request, state) index; nothing scans every order of the workspace. The
-orders' figures are one GROUP BY (day, command, state, outcome, provider) folded here into every
-chart. Medians are computed by PostgreSQL (percentile_cont over intervals); SQLite, which has
-none, gets the window's durations and takes the median here (small databases only).
+How it stays fast with a million orders: the month's requests are one GROUP BY over the
+(workspace, -created) index (~800 rows at a year's pace); the orders of the days before today come
+from their daily tallies (forwarding/tally.py: ~100 rows a day, each day counted once and counted
+again when one of its orders changes), and only today's orders are read here. A constant number of queries per view, whatever the size of the month.
 """
 
 from __future__ import annotations
@@ -18,34 +16,20 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from django.db import connection
-from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, QuerySet
+from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from panelrelay.forwarding.models import ForwardRequest, Outcome, RequestOrder
-from panelrelay.forwarding.scorecard import median
+from panelrelay.forwarding.tally import FREEZE_DAYS, Cell, Key, count, median_of, orders_between, tallied
 from panelrelay.panels.scorecard import duration, percent
 
 DAYS = 30
 TOP = 6  # providers in each top list
+ANSWER_ROWS = 12  # providers in the answers table
 MIN_ORDERS_FOR_SHARE = 5  # a provider needs this many orders to rank by failure share
 PALETTE = 6  # chart-c0 … chart-c5 in app.css; more commands share the last colour
-OPEN_STATES = (RequestOrder.PENDING, RequestOrder.QUEUED, RequestOrder.RETRYING, RequestOrder.WAITING)
-
-
-class _Median(Aggregate):
-    """PostgreSQL's percentile_cont(0.5): the median of an interval, computed in the database."""
-
-    function = "percentile_cont"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = DurationField()
-
-
-def _between(end: str, start: str) -> ExpressionWrapper:
-    return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
 
 
 @dataclass(frozen=True)
@@ -158,38 +142,18 @@ def _day_chart(days: list[date], counts: dict[date, Counter[str]], order: list[s
     return DayChart(bars, peak, legend, bar_width=100 / len(days) * 0.72)
 
 
-def _in_window(workspace_id: int, since: datetime) -> QuerySet[RequestOrder]:
-    # Through the request: its (workspace, -created) index picks the window's requests, and
-    # each request's orders come by the (request, state) index.
-    return RequestOrder.objects.filter(request__workspace_id=workspace_id, request__created__gte=since)
-
-
-def _medians(qs: QuerySet[RequestOrder], end: str, start: str, by: str | None = None) -> dict[Any, timedelta | None]:
-    """The median of end − start over qs (per `by`), in the database on PostgreSQL."""
-    qs = qs.filter(**{f"{end}__isnull": False})
-    if connection.vendor == "postgresql":
-        if by is None:
-            return {None: qs.aggregate(m=_Median(_between(end, start)))["m"]}
-        return {row[by]: row["m"] for row in qs.values(by).annotate(m=_Median(_between(end, start))).order_by()}
-    spans: dict[Any, list[timedelta]] = defaultdict(list)
-    fields = [end, start] + ([by] if by else [])
-    for row in qs.values_list(*fields):
-        spans[row[2] if by else None].append(row[0] - row[1])
-    return {key: median(values) for key, values in spans.items()}
-
-
-def _outcomes(rows: list[dict[str, Any]]) -> list[Segment]:
+def _outcomes(cells: dict[tuple[date, Key], Cell]) -> list[Segment]:
     """Sent, then each skip reason, then failures, then what is still open: one stacked line."""
     sent, skipped, failed, open_ = 0, Counter[str](), Counter[str](), 0
-    for row in rows:
-        if row["state"] == RequestOrder.SENT:
-            sent += row["n"]
-        elif row["state"] == RequestOrder.SKIPPED:
-            skipped[row["outcome"]] += row["n"]
-        elif row["state"] == RequestOrder.FAILED:
-            failed[row["outcome"]] += row["n"]
+    for (_day, (_command, _alias, state, outcome)), cell in cells.items():
+        if state == RequestOrder.SENT:
+            sent += cell.orders
+        elif state == RequestOrder.SKIPPED:
+            skipped[outcome] += cell.orders
+        elif state == RequestOrder.FAILED:
+            failed[outcome] += cell.orders
         else:
-            open_ += row["n"]
+            open_ += cell.orders
     label = dict(Outcome.choices)
     parts = [Segment("Sent", sent, "chart-sent")] if sent else []
     parts += [
@@ -207,46 +171,34 @@ def _outcomes(rows: list[dict[str, Any]]) -> list[Segment]:
     return placed
 
 
-def _providers(rows: list[dict[str, Any]]) -> tuple[list[ProviderRow], list[ProviderRow]]:
-    orders, failed = Counter[str](), Counter[str]()
-    for row in rows:
-        if row["provider_alias"]:
-            orders[row["provider_alias"]] += row["n"]
-            if row["state"] == RequestOrder.FAILED:
-                failed[row["provider_alias"]] += row["n"]
-    volume = [ProviderRow(a, n, failed[a]) for a, n in orders.most_common(TOP)]
-    peak = volume[0].orders if volume else 1
-    volume = [ProviderRow(r.alias, r.orders, r.failed, bar=r.orders * 100 / peak) for r in volume]
+def _providers(cells: dict[tuple[date, Key], Cell]) -> tuple[list[ProviderRow], list[ProviderRow], list[ProviderRow]]:
+    """The busiest providers, those failing most, and each busy provider's answers."""
+    orders, failed, sent, answered = Counter[str](), Counter[str](), Counter[str](), Counter[str]()
+    answer_cells: dict[str, list[Cell]] = defaultdict(list)
+    for (_day, (_command, alias, state, _outcome)), cell in cells.items():
+        if not alias:
+            continue  # not looked up, or not found: no provider to rank
+        orders[alias] += cell.orders
+        if state == RequestOrder.FAILED:
+            failed[alias] += cell.orders
+        elif state == RequestOrder.SENT:
+            sent[alias] += cell.orders
+            answered[alias] += cell.answered
+            answer_cells[alias].append(cell)
+    top = orders.most_common(TOP)
+    peak = top[0][1] if top else 1
+    volume = [ProviderRow(a, n, failed[a], bar=n * 100 / peak) for a, n in top]
     ranked = sorted(
         (ProviderRow(a, n, failed[a]) for a, n in orders.items() if n >= MIN_ORDERS_FOR_SHARE and failed[a]),
         key=lambda r: (-r.failure_share, -r.orders, r.alias),
     )[:TOP]
     worst = [ProviderRow(r.alias, r.orders, r.failed, bar=r.failure_share * 100) for r in ranked]
-    return volume, worst
-
-
-def _answers(workspace_id: int, since: datetime) -> list[ProviderRow]:
-    sent = _in_window(workspace_id, since).filter(state=RequestOrder.SENT).exclude(provider_alias="")
-    counts = list(
-        sent.values("provider_alias").annotate(n=Count("id"), answered=Count("answered_at")).order_by("-n")[:12]
-    )
-    times = _medians(sent.filter(provider_alias__in=[c["provider_alias"] for c in counts]), "answered_at", "sent_at",
-                     by="provider_alias")  # fmt: skip
-    rows = [
-        ProviderRow(
-            c["provider_alias"],
-            c["n"],
-            0,
-            sent=c["n"],
-            answered=c["answered"],
-            answer_median=times.get(c["provider_alias"]),
-        )  # fmt: skip
-        for c in counts
-    ]
-    return [
-        ProviderRow(r.alias, r.orders, 0, r.sent, r.answered, r.answer_median, bar=(r.answer_share or 0) * 100)
-        for r in rows
-    ]
+    answers = []
+    for alias, n in sent.most_common(ANSWER_ROWS):
+        row = ProviderRow(alias, n, 0, sent=n, answered=answered[alias],
+                          answer_median=median_of(answer_cells[alias], "answer"))  # fmt: skip
+        answers.append(ProviderRow(alias, n, 0, n, row.answered, row.answer_median, bar=(row.answer_share or 0) * 100))
+    return volume, worst, answers
 
 
 def dashboard(workspace_id: int, now: datetime | None = None) -> Dashboard:
@@ -265,21 +217,23 @@ def dashboard(workspace_id: int, now: datetime | None = None) -> Dashboard:
     )
     per_day: dict[date, Counter[str]] = defaultdict(Counter)
     commands = Counter[str]()
-    for row in requests:
-        per_day[row["day"]][row["command_label"]] += row["n"]
-        commands[row["command_label"]] += row["n"]
+    for req in requests:
+        per_day[req["day"]][req["command_label"]] += req["n"]
+        commands[req["command_label"]] += req["n"]
+    if not commands:  # nothing asked in the window: no order to count either
+        empty = _day_chart(days, {}, [])
+        return Dashboard(since=since, days=days, requests=empty, orders=empty)
 
-    rows = list(
-        _in_window(workspace_id, since)
-        .annotate(day=TruncDate("request__created"), command=F("request__command_label"))
-        .values("day", "command", "state", "outcome", "provider_alias")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    # Days before today from their tallies; today's orders counted now.
+    frozen, live = days[: DAYS - FREEZE_DAYS], days[DAYS - FREEZE_DAYS :]
+    cells = tallied(workspace_id, frozen)
+    live_start = timezone.make_aware(datetime.combine(live[0], datetime.min.time()))
+    cells.update(count(orders_between(workspace_id, live_start)))
+
     orders_per_day: dict[date, Counter[str]] = defaultdict(Counter)
-    for row in rows:
-        orders_per_day[row["day"]][row["command"]] += row["n"]
-        commands[row["command"]] += 0
+    for (day, (command, _alias, _state, _outcome)), cell in cells.items():
+        orders_per_day[day][command] += cell.orders
+        commands[command] += 0
 
     order = [name for name, _ in commands.most_common()]
     board = Dashboard(
@@ -288,12 +242,9 @@ def dashboard(workspace_id: int, now: datetime | None = None) -> Dashboard:
         requests=_day_chart(days, per_day, order),
         orders=_day_chart(days, orders_per_day, order),
     )
-    if board.empty:
-        return board
-    board.outcomes = _outcomes(rows)
-    board.sent = sum(r["n"] for r in rows if r["state"] == RequestOrder.SENT)
-    board.by_volume, board.by_failure = _providers(rows)
-    sent = _in_window(workspace_id, since).filter(state=RequestOrder.SENT)
-    board.to_sent = _medians(sent, "sent_at", "request__created").get(None)
-    board.answers = _answers(workspace_id, since)
+    board.outcomes = _outcomes(cells)
+    sent_cells = [cell for (_day, key), cell in cells.items() if key[2] == RequestOrder.SENT]
+    board.sent = sum(cell.orders for cell in sent_cells)
+    board.to_sent = median_of(sent_cells, "sent")
+    board.by_volume, board.by_failure, board.answers = _providers(cells)
     return board

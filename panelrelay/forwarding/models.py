@@ -270,6 +270,7 @@ class RequestOrder(models.Model):
             models.Index(fields=["workspace", "outcome"], name="ro_outcome"),
             models.Index(fields=["workspace", "progress"], name="ro_progress"),
             models.Index(fields=["next_watch_at"], name="ro_next_watch"),
+            models.Index(fields=["workspace", "updated"], name="ro_ws_updated"),  # the dashboard's tally refresh
             # Activity's tab counts, counted from the index alone (forwarding/activity.py).
             models.Index(fields=["workspace", "state", "progress"], name="ro_ws_state"),
             models.Index(fields=["workspace", "provider", "state", "progress"], name="ro_ws_provider_state"),
@@ -360,3 +361,68 @@ class Export(WorkspaceOwned):
         if self.state == self.READY:
             return 100
         return min(99, int(100 * self.rows_done / self.rows_total)) if self.rows_total else 0
+
+
+class DailyTally(models.Model):
+    """One day of one workspace's orders, counted once (forwarding/tally.py), so the home dashboard
+    reads ~100 small rows a day instead of every order: orders and answers by (request's command,
+    provider alias, state, outcome), and the durations request → sent and sent → answer as
+    histograms ({bucket: count}, tally.bucket()) from which a month's medians are taken."""
+
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="+")
+    day = models.DateField()
+    command_label = models.CharField(max_length=40)
+    provider_alias = models.CharField(max_length=60, blank=True)
+    state = models.CharField(max_length=10)
+    outcome = models.CharField(max_length=30)
+    orders = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    to_sent = models.JSONField(default=dict, blank=True)
+    to_answer = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "day"], name="tally_ws_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.command_label}/{self.provider_alias}/{self.state}: {self.orders}"
+
+
+class TallyDay(models.Model):
+    """A day whose DailyTally rows are built; deleted when one of its orders changes afterwards."""
+
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="+")
+    day = models.DateField()
+    built = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "day"], name="tally_day_unique")]
+
+    def __str__(self) -> str:
+        return f"tally {self.workspace_id} {self.day}"
+
+
+class TallyMark(models.Model):
+    """Up to when a workspace's changed orders were looked at (their days' tallies dropped)."""
+
+    workspace = models.OneToOneField(Workspace, models.CASCADE, related_name="+")
+    checked_until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"tally mark {self.workspace_id} {self.checked_until}"
+
+
+class StateTally(models.Model):
+    """How many orders of a workspace are in each (state, progress): Activity's tab counts without
+    counting a million orders per view. Written by database triggers only (migration
+    0011_state_tally): each insert, update or delete of orders adds a row of +/- deltas, in the same
+    transaction as the change, so a count is exactly as committed as the orders are; rows are only
+    ever inserted, so concurrent workers never wait for each other or deadlock on a counter. A worker
+    job folds the deltas into one row per key every minute (forwarding/tally_counts.py)."""
+
+    ws = models.BigIntegerField(db_index=True)  # the workspace's id; no foreign key: a trigger writes it
+    state = models.CharField(max_length=10)
+    progress = models.CharField(max_length=12, blank=True)
+    n = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.ws}: {self.state}/{self.progress} {self.n:+d}"

@@ -106,3 +106,54 @@ def test_a_new_owner_walks_the_checklist_to_the_dashboard(new_page, tmp_path) ->
         assert "Sent" in page.inner_text("#chart-outcomes")
         assert page.locator("#chart-orders svg.chart-days rect").count() == 1  # one day, one command
         shoot(page, folder, "home-complete")
+
+
+def test_a_month_of_data_reads_at_both_widths(new_page, tmp_path) -> None:
+    """Three commands over 30 days, skips, failures and answers: the charts fit 390 px and say their numbers."""
+    import random
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from panelrelay.accounts.models import Membership
+    from panelrelay.core.testing import PASSWORD, make_user
+    from panelrelay.forwarding.models import ForwardRequest, Outcome, RequestOrder
+
+    folder = Path(os.environ.get("HOME_SHOTS", str(tmp_path)))
+    folder.mkdir(parents=True, exist_ok=True)
+    owner = make_user("owner@fast-smm.example")
+    ws = Workspace.objects.create(name="Fast SMM")
+    Membership.objects.create(user=owner, workspace=ws, role=Membership.OWNER)
+    rnd, now, orders = random.Random(13), timezone.now(), []
+    aliases = ["FastLikes_A", "ViewStorm_B", "Provider 3", "SlowSubs_D", "Provider 5", "Provider 6", "Provider 7"]
+    for day in range(29):  # up to 10 h before a day's "now": all inside the 30-day window
+        for label in ("Refill", "Cancel", "Speed-up"):
+            for _ in range(rnd.randint(0, {"Refill": 4, "Cancel": 2, "Speed-up": 1}[label])):
+                at = now - timedelta(days=day, minutes=rnd.randint(0, 600))
+                req = ForwardRequest.objects.create(workspace=ws, panel_name="Main", command_label=label, created=at)
+                for _ in range(rnd.randint(1, 12)):
+                    alias, k = rnd.choice(aliases), rnd.random()
+                    state, outcome = (RequestOrder.SENT, Outcome.SENT)
+                    if k > 0.93:
+                        state, outcome = RequestOrder.FAILED, Outcome.DELIVERY_FAILED
+                    elif k > 0.85:
+                        state, outcome = RequestOrder.SKIPPED, Outcome.COOLDOWN
+                    elif k > 0.8:
+                        state, outcome = RequestOrder.SKIPPED, Outcome.STATUS_NOT_ALLOWED
+                    sent = at + timedelta(seconds=rnd.randint(2, 90)) if state == RequestOrder.SENT else None
+                    answered = sent + timedelta(minutes=rnd.randint(3, 300)) if sent and rnd.random() < 0.6 else None
+                    orders.append(RequestOrder(request=req, workspace=ws, panel_order_id="1", command_slug="x",
+                                               state=state, outcome=outcome, provider_alias=alias, sent_at=sent,
+                                               answered_at=answered))  # fmt: skip
+    RequestOrder.objects.bulk_create(orders)
+    page = new_page()
+    page.goto("/accounts/login/")
+    page.fill("#id_email", "owner@fast-smm.example")
+    page.fill("#id_password", PASSWORD)
+    page.click("main button:has-text('Sign in')")
+    page.wait_for_url(re.compile(r"/$"))
+    assert page.inner_text("#stat-orders") == f"{len(orders):,}"
+    assert page.locator("#chart-requests svg.chart-days g").count() > 20  # a bar for most days
+    assert "Skipped: Already requested (cooldown)" in page.inner_text("#chart-outcomes")
+    assert "SlowSubs_D" in page.inner_text("#answers")
+    shoot(page, folder, "home-data")
