@@ -5,16 +5,15 @@ Fast with a year of data (1,000,000 orders over 10,000 requests, docs/BENCHMARKS
 page view reads every order:
 - The page's 50 requests are picked first, from the requests table (an EXISTS per request when an
   order filter is set, answered from an index), and only those 50 requests' orders are counted.
-- The tab counts are one GROUP BY (state, progress) answered by an index-only scan of
-  (workspace, state, progress), or (workspace, provider, state, progress) under a provider filter:
-  PostgreSQL counts the index entries without reading the table. Counters kept on each request were
-  the alternative; they must be right under concurrent workers, which every state change in the
-  engine would have to keep (see /tmp/notes → DECISIONS).
+- The tab counts over all orders come from the tally the database keeps (state_tally.py: triggers
+  write +/- deltas in the transaction that changes the orders; insert-only, so right under concurrent
+  workers without a lock). Under a filter, the subset is counted with one GROUP BY (state, progress)
+  answered from the (workspace, provider, state, progress) or (workspace, state, progress) index.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -25,6 +24,7 @@ from django.utils import timezone
 
 from panelrelay.accounts.models import Workspace
 from panelrelay.core import params
+from panelrelay.forwarding import state_tally
 from panelrelay.forwarding.models import ForwardRequest, Outcome, Progress, RequestOrder
 from panelrelay.panels.models import Panel, Provider
 
@@ -210,7 +210,14 @@ class Tab:
 
 def tabs(workspace: Workspace, user_id: int | None, f: Filters) -> tuple[list[Tab], list[Tab]]:
     """The status tabs and the after-sending tabs, each with its count of orders under the other filters."""
-    rows = orders(workspace, user_id, f, tabs=False).order_by().values_list("state", "progress").annotate(n=Count("*"))
+    rows: Iterable[tuple[str, str, int]]
+    if user_id is None and not any(name in f.raw for name in FILTER_NAMES):
+        # Every order of the workspace: from the tally the database keeps, not a count of each order.
+        rows = [(state, progress, n) for (state, progress), n in state_tally.counts(workspace.id).items()]
+    else:  # a subset: counted, from the (workspace, [provider,] state, progress) indexes where they apply
+        rows = (
+            orders(workspace, user_id, f, tabs=False).order_by().values_list("state", "progress").annotate(n=Count("*"))
+        )
     by_state: dict[str, int] = {}
     by_progress: dict[str, int] = {}
     for state, progress, n in rows:

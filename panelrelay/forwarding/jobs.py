@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from panelrelay.core.logscrub import scrub
-from panelrelay.forwarding import exports
+from panelrelay.forwarding import exports, state_tally
 from panelrelay.forwarding.assembly import assemble_batch, assemble_messages
 from panelrelay.forwarding.delivery import deliver_message
 from panelrelay.forwarding.engine import process_request
@@ -102,3 +102,9 @@ def prune_exports(job: Job) -> None:
 def panel_incidents(job: Job) -> None:
     """Open an incident for each panel that keeps failing; close those of panels that work again."""
     reconcile_panel_incidents()
+
+
+@periodic("forwarding.fold_state_tally", every=60)
+def fold_state_tally(job: Job) -> None:
+    """Merge the order-state deltas the database's triggers wrote (forwarding/state_tally.py)."""
+    state_tally.fold()
