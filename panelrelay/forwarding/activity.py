@@ -176,7 +176,9 @@ def page_requests(workspace: Workspace, user_id: int | None, f: Filters) -> Quer
     """The requests to list, newest first: those with at least one order the filters select."""
     qs = visible_requests(workspace, user_id).filter(_request_filters(f))
     if f.order_level:
-        matching = RequestOrder.objects.filter(workspace=workspace, request=OuterRef("pk")).filter(_order_filters(f))
+        # No workspace condition inside: the request is the workspace's, and so are its orders; without
+        # it, PostgreSQL answers each probe from the (request, state) or (request, provider) index alone.
+        matching = RequestOrder.objects.filter(request=OuterRef("pk")).filter(_order_filters(f))
         qs = qs.filter(Exists(matching))
     return qs.select_related("created_by").order_by("-created", "-id")
 

@@ -274,6 +274,7 @@ class RequestOrder(models.Model):
             # Activity's tab counts, counted from the index alone (forwarding/activity.py).
             models.Index(fields=["workspace", "state", "progress"], name="ro_ws_state"),
             models.Index(fields=["workspace", "provider", "state", "progress"], name="ro_ws_provider_state"),
+            models.Index(fields=["request", "provider"], name="ro_request_provider"),
         ]
 
     def __str__(self) -> str:
