@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.scaling
 	$(BIN)/python -m bench.watch
 	$(BIN)/python -m bench.answers
+	$(BIN)/python -m bench.pages --write docs/BENCHMARKS.md  # ~3 min: seeds 1,001,000 orders on PostgreSQL (BENCH_DATABASE_URL)
 
 ## lint: ruff, and lint-imports for the layers of docs/ARCHITECTURE.md (contracts in pyproject.toml)
 lint: $(STAMP)

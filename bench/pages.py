@@ -186,7 +186,7 @@ def _queries(cookie: str, path: str) -> tuple[int, float]:
     client = Client()
     client.cookies["sessionid"] = cookie
     with CaptureQueriesContext(connection) as captured:
-        response = client.get(path)
+        response = client.get(path, HTTP_HOST="127.0.0.1")
         if hasattr(response, "streaming_content"):
             for _ in response.streaming_content:
                 pass
