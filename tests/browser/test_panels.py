@@ -62,7 +62,7 @@ def test_owner_connects_a_panel_and_names_a_provider(new_page, tmp_path) -> None
 
         page.click("button:has-text('Sync providers')")
         sync = page.wait_for_selector("#sync-report")
-        assert "Scanned 41 recent order(s): 2 provider(s)." in sync.inner_text()  # both found on save already
+        assert "Scanned 41 recent order(s): 2 provider(s), 4 manual" in sync.inner_text()  # both found on save already
         shot(page, "03-sync")
         no_canary(page)
 
