@@ -27,6 +27,7 @@ from collections import deque
 from collections.abc import Callable
 from string import Template
 from typing import Any
+from urllib.parse import parse_qs
 
 from fakes.base import FakeRequest, FakeServer, Reply, json_reply
 from fakes.behaviours import ProviderBehaviours
@@ -93,9 +94,30 @@ th { background: #f3f5f8; font-weight: 600; }
 td.text { white-space: pre-wrap; word-break: break-word; font-family: ui-monospace, monospace; }
 td.when, td.extra { white-space: nowrap; color: #5b6575; }
 td.empty { color: #5b6575; text-align: center; padding: 2rem; }
+form.customer { display: flex; gap: .5rem; flex-wrap: wrap; margin: 0 0 .6rem; }
+form.customer input { padding: .35rem .5rem; font: inherit; }
+form.customer input[name=text] { flex: 1; min-width: 16rem; }
+div.chat { max-height: 22rem; overflow-y: auto; border: 1px solid #dde2ea; border-radius: .4rem; padding: .6rem;
+           margin-bottom: 1.2rem; background: #f9fafb; }
+div.bubble { max-width: 70%; margin: .25rem 0; padding: .4rem .6rem; border-radius: .6rem; white-space: pre-wrap; }
+div.in { background: #e8eef7; }
+div.out { background: #dcf5dc; margin-left: auto; }
+div.bubble small { display: block; color: #5b6575; font-size: .75rem; }
 </style></head>
 <body>
 <h1>$title inbox</h1>
+<h2 style="font-size:1.05rem">Write as a customer</h2>
+<p class="meta">What you send here reaches the product as a customer's private message (by webhook when one is set,
+else it waits for polling); the answers appear below. This page stops refreshing while you type.</p>
+<form class="customer" method="post" action="/_fake/inbox/send">
+<input name="chat" value="$customer" aria-label="Customer's number or user id" size="18">
+<input name="name" value="Customer" aria-label="Customer's name" size="10">
+<input name="text" placeholder="refill 10001 10002" aria-label="Message" autofocus
+       onfocus="document.querySelector('meta[http-equiv=refresh]')?.remove()">
+<button>Send as the customer</button>
+</form>
+<div class="chat">$chat</div>
+<h2 style="font-size:1.05rem">Everything sent by the product</h2>
 <p class="meta">$count message(s) received at $url &middot; newest first &middot; refreshes every 2 s</p>
 <table>
 <thead><tr><th>Time</th><th>To</th><th>Text</th><th>Details</th></tr></thead>
@@ -229,6 +251,22 @@ class MessagingFake(ProviderBehaviours, FakeServer):
         return data
 
     # ----- inbox page ------------------------------------------------------
+    @property
+    def demo_customer(self) -> str:
+        """The customer the inbox page writes as: a private chat in this fake's spelling of one."""
+        return "700000555" if hasattr(self, "user_sends") else "15550001234@c.us"
+
+    def customer_writes(self, chat: str, text: str, name: str) -> None:
+        """A customer writes privately to the account (the inbox page's form)."""
+        user_sends = getattr(self, "user_sends", None)
+        if user_sends is None:
+            self.write(chat, text, sender=chat, name=name, from_inbox=True)
+            return
+        user_sends(int(chat), text)  # the fake Telegram: a private message to its bot, read as an update
+        with self.lock:
+            self.inbound.append({"chat_id": int(chat), "text": text, "name": name, "at": time.time(),
+                                 "from_inbox": True})  # fmt: skip
+
     def inbox_html(self) -> str:
         with self.lock:
             messages = [dict(m) for m in reversed(self.sent)]
@@ -238,7 +276,36 @@ class MessagingFake(ProviderBehaviours, FakeServer):
             count=len(messages),
             url=html.escape(self.url),
             rows=rows or '<tr><td colspan="4" class="empty">No messages yet.</td></tr>',
+            customer=html.escape(str(self.demo_customer)),
+            chat=self._customer_chat(),
         )
+
+    def _customer_chat(self) -> str:
+        """The conversations of the chats someone wrote to privately from this page, oldest first."""
+        with self.lock:
+            chats = {str(m["chat_id"]) for m in self.inbound if m.get("from_inbox")}
+            keys = {str(self.chat_key(c)) for c in chats} | chats
+            said = [("in", m) for m in self.inbound if str(m["chat_id"]) in chats]
+            said += [("out", m) for m in self.sent if str(m["chat_id"]) in keys]
+        said.sort(key=lambda item: item[1].get("at", 0))
+        bubbles = []
+        for direction, m in said[-60:]:
+            when = time.strftime("%H:%M:%S", time.localtime(m.get("at", 0)))
+            who = html.escape(str(m.get("name") or m["chat_id"])) if direction == "in" else "the product"
+            bubbles.append(f'<div class="bubble {direction}">{html.escape(str(m.get("text", "")))}'
+                           f"<small>{who} · {when}</small></div>")  # fmt: skip
+        return "\n".join(bubbles) or '<p class="meta">No customer message yet: write one above.</p>'
+
+    def _inbox_send(self, req: FakeRequest) -> Reply:
+        """The inbox page's form: a customer writes privately (webhook push or polling, as set)."""
+        fields = {k: v[-1] for k, v in parse_qs(req.body.decode("utf-8", "replace")).items()}
+        chat, text = fields.get("chat", "").strip(), fields.get("text", "").strip()
+        if chat and text:
+            try:
+                self.customer_writes(chat, text, fields.get("name", "").strip() or "Customer")
+            except (LookupError, ValueError) as exc:  # e.g. a Telegram user id that is not a number
+                return Reply(400, f"not sent: {exc}", {"Content-Type": "text/plain; charset=utf-8"})
+        return Reply(303, "", {"Location": "/_fake/inbox"})
 
     def _inbox_row(self, message: dict[str, Any]) -> str:
         when = time.strftime("%H:%M:%S", time.localtime(message.get("at", 0)))
@@ -264,6 +331,8 @@ class MessagingFake(ProviderBehaviours, FakeServer):
     def _control(self, req: FakeRequest) -> Reply:
         if req.method == "GET" and req.path == "/_fake/inbox":
             return Reply(200, self.inbox_html(), {"Content-Type": "text/html; charset=utf-8"})
+        if req.method == "POST" and req.path == "/_fake/inbox/send":
+            return self._inbox_send(req)
         handler = self._controls.get((req.method, req.path))
         if handler is None:
             return super()._control(req)

@@ -40,6 +40,13 @@ from panelrelay.panels.models import Panel
 from panelrelay.panels.privacy import AddressInText, refuse_addresses
 from panelrelay.transports.models import Connection
 
+# What the conversation says beside a message: why the bot kept quiet, or which answer it was.
+ENTRY_LABELS = {
+    "silent": "no answer (chatter)", "paused": "no answer (staff took over)", "blocked": "no answer (blocked)",
+    "limited": "over the rate limit", "too_many": "rate-limit refusal", "answer": "the answer",
+    "link": "link steps", "linked": "linked", "help": "help", "outcome_done": "provider's outcome: done",
+    "outcome_refused": "provider's outcome: refused",
+}  # fmt: skip
 CONVERSATION = 100  # entries shown on a customer's page, newest last
 CUSTOMER_KINDS = ("telegram", "waha", "evolution", "greenapi")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
@@ -79,7 +86,7 @@ def customer(request: MemberRequest, code: UUID) -> HttpResponse:
                   "paused": bool(states.get((cid, chat)) and states[(cid, chat)].paused(now))}
                  for (cid, chat), conn in chats.items()]  # fmt: skip
     context = {
-        "customer": found, "entries": entries, "chats": chat_rows,
+        "customer": found, "entries": [(e, ENTRY_LABELS.get(e.kind, "")) for e in entries], "chats": chat_rows,
         "links": found.links.select_related("panel", "linked_by").order_by("id"),
         "panels": scoped(request, Panel).filter(enabled=True).order_by("created", "id"),
         "codes": found.codes.order_by("-created")[:5], "now": now,

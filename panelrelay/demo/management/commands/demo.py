@@ -22,12 +22,16 @@ from django.core.management.base import BaseCommand, CommandError
 from fakes.panel import DEMO_PROVIDERS
 from fakes.telegram import DEMO_TOKEN
 from panelrelay.accounts.models import Membership, Workspace
+from panelrelay.customers.models import Customer, CustomerChannel, CustomerLink
 from panelrelay.demo import scenario
 from panelrelay.panels.services import sync_providers
+from panelrelay.transports import hooks
 from panelrelay.transports.models import Connection
 
 PANEL, TELEGRAM, WAHA = "http://127.0.0.1:8101", "http://127.0.0.1:8102", "http://127.0.0.1:8103"
 EMAIL, PASSWORD = "demo@panelrelay.local", "demo-relay-2026"
+# The customer the fake WAHA's inbox page writes as (fakes/messaging.py), linked to a panel user.
+DEMO_CUSTOMER, CUSTOMER_USER = "15550001234", "alice"
 # The chats of the fakes' demo data (fakes/telegram seed_demo, fakes/waha.py seed_demo). Each
 # destination is named as the chat it lands in: an owner reading "Manual team" on the Routing page
 # finds the message in the group called "Manual team" in the fake's inbox.
@@ -62,6 +66,8 @@ class Command(BaseCommand):
                 httpx.post(f"{url}/_fake/behave", json=behaviour, timeout=5).raise_for_status()
             call_command("migrate", verbosity=0)
             workspace = self._seed()
+            for wa in Connection.objects.filter(workspace=workspace, kind="waha", receive=Connection.RECEIVE_WEBHOOK):
+                httpx.post(f"{WAHA}/_fake/webhook", json={"url": hooks.url_for(wa)}, timeout=5).raise_for_status()
             self._banner(workspace)
             if not opts["no_serve"]:
                 call_command("serve")
@@ -92,7 +98,15 @@ class Command(BaseCommand):
         panel = scenario.panel(ws, PANEL, name="Main panel")
         tg = scenario.telegram(ws, TELEGRAM, token=DEMO_TOKEN, name="Demo bot")
         wa = scenario.waha(ws, WAHA, pace=2.0, name="WAHA")
-        Connection.objects.filter(pk=wa.pk).update(receive=Connection.RECEIVE_POLL)  # reads the answers
+        # Pushed by webhook (the fake is told where on every start): providers' answers and customers.
+        Connection.objects.filter(pk=wa.pk).update(receive=Connection.RECEIVE_WEBHOOK)
+        # The WAHA number is also the customer support number; so is the demo bot (the owner decides).
+        for conn in (wa, tg):
+            CustomerChannel.objects.create(workspace=ws, connection=conn)
+        customer = Customer.objects.create(workspace=ws, network=Customer.WHATSAPP, identity=DEMO_CUSTOMER,
+                                           name="Demo customer")  # fmt: skip
+        CustomerLink.objects.create(workspace=ws, customer=customer, panel=panel, username=CUSTOMER_USER,
+                                    how=CustomerLink.STAFF)  # fmt: skip
         groups = {  # alias → the provider's own group, named as the group is titled in the fake
             "FastLikes_A": scenario.destination(tg, "FastLikes_A · refills", "tg_group", TG_A),
             "Rush_B": scenario.destination(tg, "Rush_B · support", "tg_group", TG_B),
@@ -115,6 +129,9 @@ class Command(BaseCommand):
             f"{PANEL}/adminapi/v2/orders", params={"limit": 12}, headers={"X-Api-Key": "test-key"}
         ).json()
         ids = ", ".join(str(o["id"]) for o in sample["data"]["list"])
+        theirs = httpx.get(f"{PANEL}/adminapi/v2/orders", params={"limit": 4, "user": CUSTOMER_USER},
+                           headers={"X-Api-Key": "test-key"}).json()  # fmt: skip
+        mine = " ".join(str(o["id"]) for o in theirs["data"]["list"])
         self.stdout.write(
             "\n".join(
                 [
@@ -126,6 +143,8 @@ class Command(BaseCommand):
                     "  answers   FastLikes_A's group answers by itself (done), Peak_C's WhatsApp group refuses,",
                     "            Rush_B's never does: the request page shows Answered within a minute",
                     f"  bot       the demo bot's token (Connections → Telegram bot): {DEMO_TOKEN}",
+                    f'  customer  write as a customer on {WAHA}/_fake/inbox: "refill {mine}" (the panel user',
+                    f"            {CUSTOMER_USER}'s orders) and see the answer; the conversation is on the Customers page",
                     "",
                 ]
             )  # fmt: skip
