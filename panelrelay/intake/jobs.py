@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from panelrelay.core.logscrub import scrub
 from panelrelay.forwarding.models import ForwardRequest
-from panelrelay.intake import bot, tickets
-from panelrelay.intake.models import TicketIntake, TicketOutcomeReply, TicketSettings
+from panelrelay.intake import bot, polling, tickets
+from panelrelay.intake.models import TicketIntake, TicketOutcomeReply, TicketPoll, TicketSettings
 from panelrelay.panels.adapters.base import PanelError
 from panelrelay.panels.models import Panel
 from panelrelay.transports.models import Connection
@@ -27,18 +28,23 @@ ANSWER_ORDER_WAIT = 0.3  # seconds before a later team-bot answer looks again
 REPLY_GIVE_UP = timedelta(hours=2)  # a request still undecided this long: the reply says what is known
 OUTCOME_WAIT = 60.0  # seconds before an outcome reply looks again at the ticket's other orders
 OUTCOME_GATHER = timedelta(minutes=30)  # how long an outcome reply waits for the ticket's other orders
+SAFETY_NET_EVERY = 30  # seconds: a panel whose poll chain broke is polled again within this
 
 
 def schedule_poll(panel: Panel, now: datetime | None = None) -> None:
-    """Enqueue the panel's poll for its current time slot (a key per slot: one poll per slot)."""
+    """Enqueue a poll now unless the panel's chain already has one queued or running."""
     now = now or timezone.now()
-    every = max(panel.tickets_interval, 1)
-    slot = int(now.timestamp() // every)
+    waiting = Job.objects.filter(
+        kind="intake.poll_tickets", state__in=(Job.QUEUED, Job.RUNNING), payload__panel=panel.pk
+    )
+    if waiting.exists():
+        return
+    slot = int(now.timestamp() // SAFETY_NET_EVERY)
     enqueue("intake.poll_tickets", {"panel": panel.pk}, workspace=panel.workspace,
-            key=f"intake.poll:{panel.pk}:{every}:{slot}", max_attempts=1)  # fmt: skip
+            key=f"intake.poll:{panel.pk}:net:{slot}", max_attempts=1)  # fmt: skip
 
 
-@periodic("intake.schedule_polls", every=30)
+@periodic("intake.schedule_polls", every=SAFETY_NET_EVERY)
 def schedule_polls(job: Job) -> None:
     """A safety net: each poll schedules the next one itself, this restarts a broken chain."""
     for panel in Panel.objects.filter(tickets_enabled=True, enabled=True, workspace__suspended=False):
@@ -50,20 +56,51 @@ def poll_tickets(job: Job) -> None:
     panel = Panel.objects.select_related("workspace").filter(pk=job.payload["panel"]).first()
     if panel is None or not panel.tickets_enabled or not panel.enabled:
         return
+    seen: set[str] | None = set()
+    found: list[ForwardRequest] = []
     try:
-        found = tickets.poll_panel(panel)
+        found = tickets.poll_panel(panel, seen=seen)
         message = f"Read the tickets: {len(found)} new request(s)."
     except PanelError as exc:
+        seen = None  # not read: no news either way
         message = f"Tickets not read: {exc}"
         log.info("tickets of panel %s not read: %s", panel.code, exc)
     now = timezone.now()
     Panel.objects.filter(pk=panel.pk).update(tickets_polled_at=now, tickets_message=scrub(message)[:300])
-    # The next poll at the start of the next slot: the interval holds to the second.
-    every = max(panel.tickets_interval, 1)
-    next_slot = int(now.timestamp() // every) + 1
-    run_at = datetime.fromtimestamp(next_slot * every, tz=now.tzinfo)
+    run_at, seq = plan_next(panel, now, seen, bool(found))
+    # The key is the chain's number: a poll that ran twice (a second chain, a retried job)
+    # finds its successor already queued and the chains merge into one.
     enqueue("intake.poll_tickets", {"panel": panel.pk}, workspace=panel.workspace, run_at=run_at,
-            key=f"intake.poll:{panel.pk}:{every}:{next_slot}", max_attempts=1)  # fmt: skip
+            key=f"intake.poll:{panel.pk}:{seq}", max_attempts=1)  # fmt: skip
+
+
+def plan_next(panel: Panel, now: datetime, seen: set[str] | None, found: bool) -> tuple[datetime, int]:
+    """Record this poll in the panel's TicketPoll and say when the next one runs (intake/polling.py)."""
+    with transaction.atomic():
+        TicketPoll.objects.get_or_create(panel=panel, defaults={"credits": polling.bank_size(panel.tickets_interval)})
+        row = TicketPoll.objects.select_for_update().get(panel=panel)
+        before = set(row.seen)
+        # Activity: a request was made, or a ticket or message the last poll did not see.
+        news = seen is not None and row.polled_at is not None and bool(seen - before)
+        state = polling.PollState(credits=row.credits, at=_ts(row.polled_at), active_at=_ts(row.active_at),
+                                  quiet=row.quiet)  # fmt: skip
+        delay, new = polling.plan(state, now.timestamp(), panel.tickets_interval, found or news)
+        row.credits, row.polled_at, row.quiet = new.credits, now, new.quiet
+        row.active_at = _dt(new.active_at)
+        if seen is not None:
+            row.seen = sorted(seen)
+        row.next_at = now + timedelta(seconds=delay)
+        row.seq += 1
+        row.save()
+    return row.next_at, row.seq
+
+
+def _ts(value: datetime | None) -> float | None:
+    return value.timestamp() if value else None
+
+
+def _dt(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, tz=UTC) if value is not None else None
 
 
 @handler("intake.reply")

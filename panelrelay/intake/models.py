@@ -137,3 +137,20 @@ class BotMessage(models.Model):
 
     def __str__(self) -> str:
         return f"bot message {self.message_id} from {self.telegram_user_id}"
+
+
+class TicketPoll(models.Model):
+    """Where a panel's adaptive ticket polling stands (intake/polling.py): its bank of polls,
+    the last activity seen, the tickets seen last time (to notice a new message), the next poll."""
+
+    panel = models.OneToOneField("panels.Panel", models.CASCADE, related_name="+")
+    credits = models.FloatField()
+    polled_at = models.DateTimeField(null=True, blank=True)
+    active_at = models.DateTimeField(null=True, blank=True)  # the last poll that saw a new ticket or message
+    quiet = models.PositiveIntegerField(default=0)  # polls since then
+    seen = models.JSONField(default=list, blank=True)  # "ticket:message" of the waiting tickets last read
+    next_at = models.DateTimeField(null=True, blank=True)
+    seq = models.PositiveBigIntegerField(default=0)  # the poll job chain's number: one next poll per poll
+
+    def __str__(self) -> str:
+        return f"ticket polling of panel {self.panel_id}"

@@ -57,14 +57,19 @@ def keywords(commands: list[Command]) -> dict[str, list[str]]:
     return {c.slug: c.keyword_list for c in commands if c.keyword_list}
 
 
-def poll_panel(panel: Panel) -> list[ForwardRequest]:
-    """Read the panel's open tickets and create a request per new order request. Raises PanelError."""
+def poll_panel(panel: Panel, seen: set[str] | None = None) -> list[ForwardRequest]:
+    """Read the panel's open tickets and create a request per new order request. Raises PanelError.
+
+    `seen` gets "ticket:newest message" of every waiting ticket read: the poller compares it with
+    the last poll's to notice activity (a new ticket or a new message on one)."""
     adapter = panel.adapter()
     commands = {c.slug: c for c in Command.for_workspace(panel.workspace) if c.enabled}
     words = keywords(list(commands.values()))
     found = []
     for summary in adapter.list_tickets(MAX_TICKETS):
         ticket = adapter.get_ticket(summary.id)
+        if seen is not None and ticket is not None and ticket.messages:
+            seen.add(f"{ticket.id}:{_message_key(ticket)}")
         for reader in list(TICKET_READERS):
             if ticket is not None:
                 reader(panel, ticket)

@@ -1,0 +1,69 @@
+"""When to read a panel's tickets next: soon after activity, slowly when quiet, on a budget.
+
+The owner's "every N seconds" is the *average*: a panel's ticket polls earn one credit every N
+seconds (banked up to half an hour's worth) and each poll spends one, so over any long stretch
+PanelRelay reads the tickets no more often than a poll every N seconds would. The credits are
+spent where a customer is likely waiting:
+
+- a poll that sees activity (a new ticket, or a new message on one) makes the next polls come
+  every FAST seconds for HOT seconds: a customer who just wrote often writes again, and a burst
+  of tickets (a provider's outage) is read as it comes, not a minute later;
+- after that the gap doubles poll by poll (5, 10, 20, 40 s…) up to the quiet gap;
+- the quiet gap is N while the bank is full (nothing to save for: the fixed poll's pace) and up
+  to 3 N when it is empty (the calls spent on a burst are saved back);
+- with no credit left the next poll waits for one, whatever the activity.
+
+Every call still goes through the panel's shared rate limiter (core/ratelimit.py) like any other.
+`plan` is a pure function of the state and the time, so tests and the benchmark run it on
+simulated time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+FAST = 5.0  # seconds between polls right after activity
+HOT = 60.0  # how long after activity the polls stay at FAST
+QUIET_MAX_FACTOR = 3.0  # the quiet gap with an empty bank, in owner's intervals
+BANK_SECONDS = 1800.0  # the bank holds this much of the owner's pace (30 credits at 60 s)
+MIN_BANK = 10.0
+
+
+def bank_size(interval: float) -> float:
+    return max(MIN_BANK, BANK_SECONDS / max(interval, 1.0))
+
+
+@dataclass(frozen=True)
+class PollState:
+    credits: float  # polls the panel may still make above its average pace
+    at: float | None = None  # epoch seconds of the last poll (None: never polled)
+    active_at: float | None = None  # epoch seconds of the last poll that saw activity
+    quiet: int = 0  # polls since the last one that saw activity
+
+    @classmethod
+    def fresh(cls, interval: float) -> PollState:
+        return cls(credits=bank_size(interval))
+
+
+def plan(state: PollState, now: float, interval: float, activity: bool) -> tuple[float, PollState]:
+    """A poll just ran at `now` (seeing activity or not): (seconds until the next one, the new state)."""
+    interval = max(float(interval), 1.0)
+    bank = bank_size(interval)
+    earned = (now - state.at) / interval if state.at is not None else 0.0
+    credits = min(bank, state.credits + earned) - 1.0  # this poll spent one
+    active_at = now if activity else state.active_at
+    quiet = 0 if activity else state.quiet + 1
+    hot = active_at is not None and now - active_at < HOT
+    fill = min(1.0, max(credits, 0.0) / (bank - 1.0))  # 1: the bank was full before this poll
+    quiet_gap = interval * (1.0 + (QUIET_MAX_FACTOR - 1.0) * (1.0 - fill))
+    fast = min(FAST, interval)  # an owner's pace quicker than FAST is kept when busy too
+    if hot:
+        delay = fast
+    elif active_at is not None:  # the gap doubles: 2 fast after HOT, then each gap = time since HOT + 2 fast
+        delay = min(now - active_at - HOT + 2.0 * fast, quiet_gap)
+    else:
+        delay = quiet_gap
+    if credits < 1.0:  # the next poll is paid for by the time it runs, activity or not
+        delay = max(delay, (1.0 - credits) * interval)
+    new = replace(state, credits=credits, at=now, active_at=active_at, quiet=quiet)
+    return delay, new
