@@ -275,6 +275,8 @@ class RequestOrder(models.Model):
             models.Index(fields=["workspace", "state", "progress"], name="ro_ws_state"),
             models.Index(fields=["workspace", "provider", "state", "progress"], name="ro_ws_provider_state"),
             models.Index(fields=["request", "provider"], name="ro_request_provider"),
+            # The Providers page's scorecard column: a provider's orders sent in the last days.
+            models.Index(fields=["provider", "state", "sent_at"], name="ro_provider_sent"),
         ]
 
     def __str__(self) -> str:
