@@ -85,7 +85,8 @@ def edit_panel(request: MemberRequest, code: UUID) -> HttpResponse:
 
 def _say_verdict(request: MemberRequest, panel: Panel, verdict: Verification, done: str) -> None:
     """One message with the verdict: saved and working, saved but the sync failed, or saved but failing."""
-    text = f"Panel “{panel.name}” {done}. {verdict.headline}: {verdict.detail}"
+    but = "" if verdict.working else ", but it does not work yet"
+    text = f"Panel “{panel.name}” {done}{but}. {verdict.headline}: {verdict.detail}"
     if verdict.hint:
         text += f" {verdict.hint}"
     if verdict.working and not verdict.sync_error:

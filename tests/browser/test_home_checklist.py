@@ -34,6 +34,10 @@ def shoot(page, folder: Path, name: str) -> None:
     page.set_viewport_size(DESKTOP)
 
 
+def ws_panel_code(page) -> str:
+    return page.eval_on_selector("tr[id^=panel-]", "el => el.id").removeprefix("panel-")
+
+
 def ticks(page) -> list[str]:
     return page.eval_on_selector_all("#setup-checklist li[data-done=yes]", "els => els.map(e => e.dataset.step)")
 
@@ -69,6 +73,8 @@ def test_a_new_owner_walks_the_checklist_to_the_dashboard(new_page, tmp_path) ->
         page.click("#panel-modal button:has-text('Add panel')")
         flash = page.wait_for_selector("#flash .alert-danger").inner_text()
         assert "API key not accepted" in flash
+        assert "Failed" in page.inner_text(f"#panel-{ws_panel_code(page)}-status")
+        page.screenshot(path=str(folder / "panels-wrong-key-1366.png"))
         page.goto("/")
         assert ticks(page) == []
         assert "failed its test: The API key was not accepted" in page.inner_text("#setup-checklist")

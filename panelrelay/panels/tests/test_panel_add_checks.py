@@ -42,7 +42,9 @@ class PanelAddChecksTestCase(PanelTestCase):
     def test_a_wrong_key_is_saved_but_marked_failing_and_nothing_is_synced(self) -> None:
         panel, message = self.add(key="wrong-key-0000000000")
         self.assertEqual(message.level_tag, "error")
-        self.assertIn("API key not accepted: The API key was not accepted", str(message))
+        self.assertIn(
+            "Panel “Main” added, but it does not work yet. API key not accepted: The API key was not", str(message)
+        )
         self.assertIn("Settings → API", str(message))
         self.assertIs(panel.check_ok, False)
         self.assertIsNone(panel.sync_ok)  # no sync was tried with a key that does not work
