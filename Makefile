@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.forwarding
 	$(BIN)/python -m bench.phases
 	$(BIN)/python -m bench.scaling
+	$(BIN)/python -m bench.tickets
 	$(BIN)/python -m bench.watch
 	$(BIN)/python -m bench.answers
 	$(BIN)/python -m bench.pages --write docs/BENCHMARKS.md  # ~3 min: seeds 1,001,000 orders on PostgreSQL (BENCH_DATABASE_URL)

@@ -13,8 +13,9 @@ from django.views.decorators.http import require_POST
 from panelrelay.accounts.middleware import MemberRequest
 from panelrelay.accounts.models import Workspace
 from panelrelay.core.tenancy import require_member, scoped
+from panelrelay.intake import polling
 from panelrelay.intake.bot import bot_panel
-from panelrelay.intake.models import TelegramLink, TicketIntake, TicketSettings
+from panelrelay.intake.models import TelegramLink, TicketIntake, TicketPoll, TicketSettings
 from panelrelay.panels.models import Panel
 from panelrelay.panels.privacy import clean_field
 from panelrelay.transports.models import Connection
@@ -135,10 +136,29 @@ def ticket_settings(request: MemberRequest) -> HttpResponse:
     context = {
         "tab": "tickets",
         "form": form,
-        "panels": scoped(request, Panel).order_by("name"),
+        "panels": _with_pace(list(scoped(request, Panel).order_by("name"))),
         "recent": scoped(request, TicketIntake)
         .select_related("panel", "request")
         .prefetch_related("outcome_replies")
         .order_by("-created")[:20],
     }
     return render(request, "intake/tickets.html", context)
+
+
+def _with_pace(panels: list[Panel]) -> list[tuple[Panel, str]]:
+    """Each panel with what its adaptive ticket polling is doing now (intake/polling.py)."""
+    polls = {p.panel_id: p for p in TicketPoll.objects.filter(panel__in=panels)}
+    rows = []
+    for panel in panels:
+        poll = polls.get(panel.pk)
+        pace = ""
+        if poll and poll.polled_at and poll.next_at and panel.tickets_enabled:
+            gap = round((poll.next_at - poll.polled_at).total_seconds())
+            if poll.active_at and (poll.polled_at - poll.active_at).total_seconds() < polling.HOT:
+                pace = f"now every {gap} s: a new ticket or message"
+            elif gap > panel.tickets_interval:
+                pace = f"now every {gap} s: saving the calls spent when busy"
+            else:
+                pace = f"now every {gap} s"
+        rows.append((panel, pace))
+    return rows

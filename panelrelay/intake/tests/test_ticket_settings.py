@@ -42,3 +42,32 @@ class TicketRepliesTestCase(BaseTestCase):
         self.assertEqual(
             (saved.reply_outcome_done, saved.reply_outcome_refused), ("Done: {ids}.", data["reply_outcome_refused"])
         )
+
+
+class TicketPaceTestCase(BaseTestCase):
+    """The panels' row says the interval is an average and what the adaptive polling does now."""
+
+    def test_the_page_shows_each_panels_current_pace(self) -> None:
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from panelrelay.demo import scenario
+        from panelrelay.intake.models import TicketPoll
+        from panelrelay.panels.models import Panel
+
+        now = timezone.now()
+        busy = scenario.panel(self.workspace, "http://127.0.0.1:9", name="Busy panel")
+        quiet = scenario.panel(self.workspace, "http://127.0.0.1:9", name="Quiet panel")
+        Panel.objects.filter(pk__in=[busy.pk, quiet.pk]).update(tickets_enabled=True, tickets_interval=60)
+        TicketPoll.objects.create(panel=busy, credits=20, polled_at=now, active_at=now - timedelta(seconds=10),
+                                  next_at=now + timedelta(seconds=5))  # fmt: skip
+        TicketPoll.objects.create(panel=quiet, credits=5, polled_at=now, active_at=now - timedelta(hours=1),
+                                  next_at=now + timedelta(seconds=150))  # fmt: skip
+        self.login(self.alice)
+        page = self.client.get("/settings/tickets/").content.decode()
+        self.assertIn("Every (average)", page)
+        busy_row = page.split("Busy panel", 1)[1].split("</tr>", 1)[0]
+        quiet_row = page.split("Quiet panel", 1)[1].split("</tr>", 1)[0]
+        self.assertIn("now every 5 s: a new ticket or message", busy_row)
+        self.assertIn("now every 150 s: saving the calls spent when busy", quiet_row)
