@@ -41,7 +41,8 @@ class PanelForm(forms.Form):
     tickets_enabled = forms.BooleanField(label="Read support tickets", required=False)
     tickets_interval = forms.IntegerField(
         label="Every (seconds)", min_value=15, max_value=3600, initial=60, required=False,
-        help_text="Order requests in open tickets are forwarded and answered (Settings → Tickets).",
+        help_text="Order requests in open tickets are forwarded and answered (Settings → Tickets). The interval is "
+        "an average: every few seconds after a new ticket, less often when quiet.",
     )  # fmt: skip
 
     def __init__(self, *args: Any, workspace: Workspace, panel: Panel | None = None, **kwargs: Any) -> None:
