@@ -23,7 +23,7 @@ import logging
 import re
 from datetime import datetime, timedelta
 
-from django.db.models import Sum
+from django.db.models import Max, Sum
 from django.utils import timezone
 
 from panelrelay.customers import answers, linking
@@ -68,10 +68,26 @@ def receiver(incoming: Incoming) -> bool:
     return True
 
 
+POLLED_PRIVATE = 50  # known customers' private chats a per-chat poller (WAHA, Evolution) reads
+POLLED_SINCE = timedelta(days=30)
+
+
 def customer_groups(connection: Connection) -> list[str]:
-    """transports.incoming.CHAT_SOURCES: a polled gateway reads the owner's customer groups too."""
+    """transports.incoming.CHAT_SOURCES: a polled gateway reads the owner's customer groups too, and
+    the private chats of customers who wrote there lately (a gateway polled per chat cannot list a
+    new private chat: a customer's first message there needs the webhook)."""
     channel = CustomerChannel.objects.filter(connection_id=connection.pk, enabled=True).first()
-    return [str(g) for g in channel.groups or []] if channel else []
+    if channel is None:
+        return []
+    recent = (
+        ChatEntry.objects.filter(connection=connection, direction=ChatEntry.IN, at__gte=timezone.now() - POLLED_SINCE)
+        .exclude(chat_id__endswith="@g.us")
+        .values("chat_id")
+        .annotate(last=Max("at"))
+        .order_by("-last")
+        .values_list("chat_id", flat=True)[:POLLED_PRIVATE]
+    )
+    return [str(g) for g in channel.groups or []] + list(recent)
 
 
 def _customers_chat(channel: CustomerChannel, incoming: Incoming) -> bool:

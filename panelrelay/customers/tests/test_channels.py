@@ -8,11 +8,13 @@ import pytest
 
 from fakes.evolution import FakeEvolution
 from fakes.greenapi import FakeGreenAPI
+from panelrelay.customers.chats import customer_groups
 from panelrelay.customers.models import Customer, CustomerChannel, CustomerLink
 from panelrelay.customers.tests.conftest import ANN, BOB, EXT, PROVIDER, link, run_jobs
 from panelrelay.demo import scenario
 from panelrelay.forwarding.models import ForwardRequest
 from panelrelay.transports import hooks
+from panelrelay.transports.incoming import Incoming, receive
 from panelrelay.transports.models import Connection
 from panelrelay.transports.services import poll_chats
 
@@ -82,3 +84,21 @@ def test_evolution_webhook_a_customer_and_a_retry(wired, evolution, live_server,
     answers = [m for m in evolution.sent if ANN.split("@")[0] in str(m["chat_id"])]
     assert len(answers) == 1 and "45323, 45324" in answers[0]["text"]
     assert PROVIDER not in answers[0]["text"] and str(EXT) not in answers[0]["text"]
+
+
+@pytest.mark.django_db
+def test_waha_polling_reads_a_known_customers_private_chat(wired, fake_waha) -> None:
+    Connection.objects.filter(pk=wired.wa.pk).update(receive=Connection.RECEIVE_POLL)
+    wired.wa.refresh_from_db()
+    link(wired)
+    assert customer_groups(wired.wa) == []  # nobody wrote yet: a first private message needs the webhook
+    # A first message came in by the webhook before the owner switched to polling.
+    receive(Incoming(connection=wired.wa, chat_id=ANN, private=True, sender_id=ANN, sender_name="Ann",
+                     text="hello", message_id="first"))  # fmt: skip
+    assert customer_groups(wired.wa) == [ANN]
+    poll_chats(wired.wa)  # the first look notes where the chat is
+    fake_waha.write(ANN, "refill 45323", sender=ANN, name="Ann")
+    assert poll_chats(wired.wa) == 1
+    run_jobs()
+    [answer] = [m["text"] for m in fake_waha.messages_to(ANN)]
+    assert "45323" in answer and "forwarded" in answer
