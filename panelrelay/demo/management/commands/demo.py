@@ -88,16 +88,17 @@ class Command(BaseCommand):
                         raise CommandError(f"the fake at {url} did not start (is the port taken?)") from None
                     time.sleep(0.2)
 
-    def _seed(self) -> Workspace:
+    def _seed(self, panel_url: str = PANEL, telegram_url: str = TELEGRAM, waha_url: str = WAHA) -> Workspace:
+        """The demo workspace, pointing at the fakes (at other addresses in the demo's own test)."""
         existing = Workspace.objects.filter(name="Demo SMM").first()
         if existing:
             return existing
         user = User.objects.filter(username=EMAIL).first() or User.objects.create_user(EMAIL, EMAIL, PASSWORD)
         ws = Workspace.objects.create(name="Demo SMM")
         Membership.objects.create(user=user, workspace=ws, role=Membership.OWNER)
-        panel = scenario.panel(ws, PANEL, name="Main panel")
-        tg = scenario.telegram(ws, TELEGRAM, token=DEMO_TOKEN, name="Demo bot")
-        wa = scenario.waha(ws, WAHA, pace=2.0, name="WAHA")
+        panel = scenario.panel(ws, panel_url, name="Main panel")
+        tg = scenario.telegram(ws, telegram_url, token=DEMO_TOKEN, name="Demo bot")
+        wa = scenario.waha(ws, waha_url, pace=2.0, name="WAHA")
         # Pushed by webhook (the fake is told where on every start): providers' answers and customers.
         Connection.objects.filter(pk=wa.pk).update(receive=Connection.RECEIVE_WEBHOOK)
         # The WAHA number is also the customer support number; so is the demo bot (the owner decides).
