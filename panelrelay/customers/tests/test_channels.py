@@ -4,6 +4,8 @@ WAHA's chat messages for a customer group, Evolution's MESSAGES_UPSERT webhook."
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from fakes.evolution import FakeEvolution
@@ -102,3 +104,22 @@ def test_waha_polling_reads_a_known_customers_private_chat(wired, fake_waha) -> 
     run_jobs()
     [answer] = [m["text"] for m in fake_waha.messages_to(ANN)]
     assert "45323" in answer and "forwarded" in answer
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_telegram_customer_by_the_bots_webhook(wired, fake_telegram, live_server, settings) -> None:
+    from panelrelay.transports.integrations.telegram import webhook
+
+    settings.SITE_URL = live_server.url
+    webhook.enable(wired.tg)  # setWebhook: the fake Telegram now pushes every update to us
+    ann = Customer.objects.create(workspace=wired.ws, network=Customer.TELEGRAM, identity="880000001")
+    CustomerLink.objects.create(workspace=wired.ws, customer=ann, panel=wired.panel, username="ann", how="staff")
+    fake_telegram.user_sends(880000001, "refill 45323 45324 please", token="123456:DEMO")
+    deadline = time.monotonic() + 10
+    while not ForwardRequest.objects.exists():  # the live server's thread handles the push
+        assert time.monotonic() < deadline, "the webhook's update was not handled"
+        time.sleep(0.05)
+    run_jobs()
+    [answer] = [m["text"] for m in fake_telegram.messages_to(880000001)]
+    assert "45323, 45324" in answer and "forwarded" in answer
+    assert ForwardRequest.objects.get().source_ref == "telegram:880000001"
