@@ -21,6 +21,12 @@ from panelrelay.transports.models import Connection, Destination, DiscoveredChat
 from panelrelay.transports.services import deliver
 
 FILTERS = {"all": Q(), "broken": Q(broken=True), "off": Q(enabled=False)}
+# The typed-target box's example, for the kind of connection chosen (targets.normalize() takes these).
+TARGET_EXAMPLES = {
+    "telegram": "-1001234567890 · @supergroup · 500000001 (a user who pressed Start)",
+    "telegram_user": "@username · +44 7700 900123 · t.me/name",
+    "whatsapp": "+44 7700 900123 · 120363…@g.us",
+}
 
 
 @require_member("routing")
@@ -49,9 +55,10 @@ def _form_page(request: HttpRequest, form: DestinationForm, destination: Destina
     ctx = {
         "form": form,
         "destination": destination,
-        "connections": form.connections,
+        "connections": [(c, TARGET_EXAMPLES.get(c.kind, TARGET_EXAMPLES["whatsapp"])) for c in form.connections],
         "picked_connection": picked,
         "kinds": kinds,
+        "target_example": TARGET_EXAMPLES.get(sender.kind if sender else "", TARGET_EXAMPLES["whatsapp"]),
     }
     return render(request, "transports/destination_form.html", ctx)
 

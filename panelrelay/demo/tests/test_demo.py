@@ -66,6 +66,7 @@ def test_routes_send_each_provider_to_its_own_group(demo) -> None:
 def test_the_demo_bots_groups_are_in_the_picker_and_its_token_is_accepted(demo) -> None:
     workspace, telegram, _waha = demo
     bot = Connection.objects.get(workspace=workspace, kind="telegram")
+    assert bot.config["username"] == "panelrelay_demo_bot"  # checked when seeded, like "Save and check"
     assert refresh_chats(bot) == ""
     titles = set(DiscoveredChat.objects.filter(connection=bot, active=True).values_list("title", flat=True))
     assert titles == {"FastLikes_A · refills", "Rush_B · support", "Storm_D · orders"}

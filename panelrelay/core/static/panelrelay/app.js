@@ -84,6 +84,12 @@
         if (off && opt.selected) sel.value = "";
       });
     });
+    // <input data-example-of="#sel">: its placeholder is the chosen option's data-example.
+    document.querySelectorAll("input[data-example-of]").forEach(function (input) {
+      var source = document.querySelector(input.getAttribute("data-example-of"));
+      var chosen = source && source.selectedOptions[0];
+      if (chosen && chosen.hasAttribute("data-example")) input.placeholder = chosen.getAttribute("data-example");
+    });
   }
   document.addEventListener("change", function (ev) {
     if (ev.target.matches && ev.target.matches("select")) filterKinds();

@@ -27,6 +27,7 @@ from panelrelay.demo import scenario
 from panelrelay.panels.services import sync_providers
 from panelrelay.transports import hooks
 from panelrelay.transports.models import Connection
+from panelrelay.transports.services import refresh_status
 
 PANEL, TELEGRAM, WAHA = "http://127.0.0.1:8101", "http://127.0.0.1:8102", "http://127.0.0.1:8103"
 EMAIL, PASSWORD = "demo@panelrelay.local", "demo-relay-2026"
@@ -98,6 +99,7 @@ class Command(BaseCommand):
         Membership.objects.create(user=user, workspace=ws, role=Membership.OWNER)
         panel = scenario.panel(ws, panel_url, name="Main panel")
         tg = scenario.telegram(ws, telegram_url, token=DEMO_TOKEN, name="Demo bot")
+        refresh_status(tg)  # as "Save and check" does: learns @panelrelay_demo_bot, which the picker's hints name
         wa = scenario.waha(ws, waha_url, pace=2.0, name="WAHA")
         # Pushed by webhook (the fake is told where on every start): providers' answers and customers.
         Connection.objects.filter(pk=wa.pk).update(receive=Connection.RECEIVE_WEBHOOK)
