@@ -131,6 +131,7 @@ class PickerTestCase(FakeTestCase):
             r = self.client.get("/destinations/chats/", {"connection": str(bot.code)})
         for title in ("FastLikes_A · refills", "Rush_B · support", "Storm_D · orders"):
             self.assertContains(r, title)
+        self.assertContains(r, "(3 found)")
         self.assertEqual(DiscoveredChat.objects.filter(connection=bot, kind="tg_group", active=True).count(), 3)
 
     def test_a_start_link_needs_the_bots_username(self) -> None:
