@@ -309,7 +309,8 @@ def write_block(path: Path, key: str, body: str, how: str) -> None:
     start, end = f"<!-- bench:{key}:start -->", f"<!-- bench:{key}:end -->"
     text = path.read_text() if path.exists() else ""
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    block = f"{start}\n{body}\n\n_Run {stamp}, `{how}`._\n{end}"
+    load = os.getloadavg()[0]
+    block = f"{start}\n{body}\n\n_Run {stamp}, `{how}`; load average {load:.1f} on {os.cpu_count()} cores._\n{end}"
     if start in text:
         head, rest = text.split(start, 1)
         text = head + block + rest.split(end, 1)[1]

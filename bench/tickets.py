@@ -47,6 +47,7 @@ from bench.harness import ROOT, TOKEN, Database, run_child, setup_django, start_
 PROVIDER = "provider0.example"
 CHAT = -100100
 EXT = 800_000_000
+DRAIN = 1800.0  # simulated seconds after the last hour for the last messages to go out (not counted in calls/h)
 
 
 @dataclass
@@ -181,14 +182,23 @@ def run_one(load: str, policy: str, interval: int, hours: float, seed: int, temp
             asked: dict[int, float] = {}  # order id → simulated moment it was asked for
             tickets: dict[int, int] = {}  # event index → ticket id
             i, wall0 = 0, time.monotonic()
+            stats_at_end: dict[str, int] | None = None
+
+            def sent_ids() -> set[str]:
+                return set(RequestOrder.objects.filter(sent_at__isnull=False).values_list("panel_order_id", flat=True))
+
             while True:
                 while worker.run_once():
                     pass
                 now = clock.ts()
                 if i >= len(events) and now >= end:
-                    break
+                    if stats_at_end is None:
+                        stats_at_end = panel.stats()  # calls per hour count the workload's hours only
+                    if now >= end + DRAIN or {str(oid) for oid in asked} <= sent_ids():
+                        break
                 due = Job.objects.filter(state=Job.QUEUED).aggregate(at=Min("run_at"))["at"]
-                target = min(start + events[i].at if i < len(events) else end, due.timestamp() if due else math.inf)
+                horizon = end if now < end else end + DRAIN
+                target = min(start + events[i].at if i < len(events) else horizon, due.timestamp() if due else math.inf)
                 clock.advance(max(target - now, 0.05))  # a due job run_once did not take: move on a little
                 while i < len(events) and clock.ts() >= start + events[i].at:
                     e = events[i]
@@ -203,20 +213,22 @@ def run_one(load: str, policy: str, interval: int, hours: float, seed: int, temp
                     i += 1
             wall = time.monotonic() - wall0
             sent = dict(RequestOrder.objects.filter(sent_at__isnull=False).values_list("panel_order_id", "sent_at"))
-            stats = panel.stats()
+            stats = stats_at_end or panel.stats()
             jobs = dict(Counter(Job.objects.values_list("kind", flat=True)))
+            states = dict(Counter(RequestOrder.objects.values_list("state", flat=True)))
         finally:
             clock.uninstall()
             panel.stop()
             tg.stop()
     # One latency per customer message that asked for orders: until its last order went out.
-    latencies, missing = [], 0
+    latencies, missing, unsent = [], 0, []
     for e in events:
         if not e.ids:
             continue
         outs = [sent.get(str(oid)) for oid in e.ids]
         if any(o is None for o in outs):
             missing += 1
+            unsent.append({"at": round(e.at), "follow_up": e.follow_up_of is not None, "ids": e.ids})
             continue
         latencies.append(max(o.timestamp() for o in outs if o) - asked[e.ids[0]])
     latencies.sort()
@@ -236,6 +248,8 @@ def run_one(load: str, policy: str, interval: int, hours: float, seed: int, temp
         "get_per_hour": stats["ticket_get"] / hours,
         "wall": wall,
         "jobs": jobs,
+        "unsent": unsent,
+        "states": states,
         "panel_calls": stats,
     }
 
