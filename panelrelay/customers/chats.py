@@ -167,7 +167,11 @@ def handle(incoming: Incoming) -> None:
         return
     links = list(customer.links.select_related("panel").filter(panel__enabled=True).order_by("id"))
     if not links:
-        linking.send_steps(customer, connection, incoming.chat_id)
+        if incoming.private:
+            linking.send_steps(customer, connection, incoming.chat_id)
+        else:  # a code read by the whole group could be written in someone else's ticket
+            answers.say(customer, connection, incoming.chat_id, "link_private",
+                        answers.template(customer.workspace, customer.language, "link_private"))  # fmt: skip
         return
     ask = CustomerAsk.objects.create(workspace_id=connection.workspace_id, customer=customer, connection=connection,
                                      chat_id=incoming.chat_id, language=customer.language)  # fmt: skip

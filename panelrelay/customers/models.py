@@ -25,6 +25,7 @@ KINDS = {
         "open a new support ticket and write this code in it: {code}\n"
         "The code works for {hours} hours. We will write here once it is linked."
     ),
+    "link_private": "To ask about your orders, first link your panel account: write to me in a private chat.",
     "linked": 'This chat is now linked to your panel account {username}. Send e.g. "refill 12345" to ask for a refill.',
     "help": 'Send a command and your order numbers, e.g. "refill 12345 12346" (also cancel, speed up).',
     "too_many": "That is a lot at once: please send at most {limit} order numbers a minute, and wait a minute before sending more.",
@@ -38,6 +39,7 @@ KIND_LABELS = {
     "not_found": "Not found / not the customer's order",
     "team": "Our team will look at it",
     "link": "Please link your account (the steps)",
+    "link_private": "Please link, asked in a group (no code there)",
     "linked": "Account linked",
     "help": "Help (for “help” or “menu” only)",
     "too_many": "Too many messages or ids (rate limit)",

@@ -44,7 +44,7 @@ from panelrelay.transports.models import Connection
 ENTRY_LABELS = {
     "silent": "no answer (chatter)", "paused": "no answer (staff took over)", "blocked": "no answer (blocked)",
     "limited": "over the rate limit", "too_many": "rate-limit refusal", "answer": "the answer",
-    "link": "link steps", "linked": "linked", "help": "help", "outcome_done": "provider's outcome: done",
+    "link": "link steps", "link_private": "asked to link in private", "linked": "linked", "help": "help", "outcome_done": "provider's outcome: done",
     "outcome_refused": "provider's outcome: refused",
 }  # fmt: skip
 CONVERSATION = 100  # entries shown on a customer's page, newest last

@@ -190,6 +190,11 @@ def test_in_a_customer_group_only_requests_and_mentions_are_taken(wired, fake_wa
     [answer] = answers(fake_waha, CUSTOMER_GROUP)
     assert "45325" in answer and "forwarded" in answer
     assert ChatEntry.objects.filter(direction=ChatEntry.IN).count() == 1  # the chatter was not logged
+    # An unlinked member asking in the group is sent to a private chat: no link code for all to read.
+    assert say(wired, "refill 45323", chat=CUSTOMER_GROUP, sender=ANN, private=False)
+    run_jobs()
+    assert "private chat" in answers(fake_waha, CUSTOMER_GROUP)[-1]
+    assert not LinkCode.objects.exists()
     # A group that is not listed is not the customers' (a provider group stays the providers').
     assert not say(wired, "refill 45325", chat=WA_GROUP, sender=BOB, private=False)
 
