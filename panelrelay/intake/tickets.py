@@ -197,7 +197,9 @@ def decided(request: ForwardRequest, delivery_wait: timedelta) -> bool:
     still queued or retrying are told as forwarded, which is what they will be.
     """
     orders = request.orders
-    if not orders.exclude(state__in=RequestOrder.FINAL).exists():
+    # An order waiting for a route moves only when the owner sends it: the reply does not wait for it
+    # (the customer reads "our team will look at it", which is what happens).
+    if not orders.exclude(state__in=(*RequestOrder.FINAL, RequestOrder.WAITING)).exists():
         return True
     if orders.filter(looked_up=False).exclude(state__in=RequestOrder.FINAL).exists():
         return False

@@ -163,12 +163,12 @@ def _failed(transport: Transport, destination: Destination, exc: TransportError)
     connection = destination.connection
     if exc.kind == "auth_failed":
         set_status(connection, Status(Connection.BROKEN, str(exc)))
-    elif exc.kind in CONNECTION_KINDS and connection.status != Connection.BROKEN:
+    elif exc.kind == "quota":
+        send_alert(destination.workspace, f"{connection} is over its quota: {exc}", key=f"quota:{connection.code}")
+    if exc.kind in CONNECTION_KINDS and connection.status != Connection.BROKEN:
         # The service itself failed (an outage, over quota): the connection says so at once, not
         # "working" until its next check while its destinations say Failed.
         set_status(connection, Status(Connection.FAILING, f"the last delivery failed: {exc}"))
-    elif exc.kind == "quota":
-        send_alert(destination.workspace, f"{connection} is over its quota: {exc}", key=f"quota:{connection.code}")
 
 
 def refresh_status(connection: Connection) -> Status:
