@@ -24,10 +24,12 @@ from panelrelay.forwarding.progress import finish_requests
 from panelrelay.transports.base import TransportError
 from panelrelay.transports.models import Destination
 from panelrelay.transports.services import deliver, find_sent
+from panelrelay.worker.models import Job
 from panelrelay.worker.queue import backoff
 from panelrelay.worker.registry import Retry
 
 log = logging.getLogger("panelrelay.forwarding")
+EARLIER_PART_POLL = 0.05  # seconds after the earlier part's job is due (or while it runs) to look again
 # Where a transport cannot tell whether an interrupted send arrived (the Bot API), the resend
 # starts with this line, so the provider is never asked twice without being told.
 REPEAT_LINE = "⚠️ POSSIBLE REPEAT: a send of this message at {time} UTC was interrupted and may have arrived. If you already have these ids, ignore this one."
@@ -56,11 +58,36 @@ def deliver_message(message: Message, still_ours: Callable[[], bool] | None = No
         return _fail(message, f"gave up after {options.max_age_hours} h; last error: {message.last_error or 'none'}")
     if not destination.enabled:
         return _fail(message, f"destination {destination} was turned off before sending")
+    _wait_for_earlier_parts(message)
     if still_ours is not None and not still_ours():
         log.warning("message %s: the job's lease went to another worker; not sending from here", message.pk)
         return
     interrupted = message.attempt_rows.filter(error_kind="interrupted").order_by("started").first()
     _send(message, destination, interrupted.started if interrupted else None)
+
+
+def _wait_for_earlier_parts(message: Message) -> None:
+    """Parts arrive in order: a message waits (Retry) while an earlier one to the same destination
+    and command is neither sent nor failed, so part 3 never lands before part 2, even when part
+    2's job is waiting for its sending slot or retrying. Reminders and escalations do not queue.
+
+    An earlier message whose job is gone or finished without recording an outcome holds nothing up.
+    """
+    if message.kind != Message.REQUEST:
+        return
+    earlier = (
+        Message.objects.filter(destination_id=message.destination_id, command_slug=message.command_slug,
+                               kind=Message.REQUEST, id__lt=message.id, state__in=(Message.QUEUED, Message.RETRYING))
+        .order_by("-id").values_list("id", flat=True).first()
+    )  # fmt: skip
+    if earlier is None:
+        return
+    job = Job.objects.filter(key=f"deliver:{earlier}").values_list("state", "run_at").first()
+    if job is None or job[0] not in (Job.QUEUED, Job.RUNNING):
+        return
+    # Due right after the earlier one; a running one is polled shortly.
+    due = (job[1] - timezone.now()).total_seconds() if job[0] == Job.QUEUED else 0.0
+    raise Retry(max(due, 0.0) + EARLIER_PART_POLL, f"waiting for message {earlier} to go first")
 
 
 def _send(message: Message, destination: Destination, interrupted_at: datetime | None) -> None:
