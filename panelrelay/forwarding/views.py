@@ -114,6 +114,7 @@ def _with_counts(qs: QuerySet[ForwardRequest]) -> QuerySet[ForwardRequest]:
         skipped=Count("orders", filter=Q(orders__state=RequestOrder.SKIPPED)),
         failed=Count("orders", filter=Q(orders__state=RequestOrder.FAILED)),
         open=Count("orders", filter=Q(orders__state__in=open_states)),
+        waiting=Count("orders", filter=Q(orders__state=RequestOrder.WAITING)),
     )
 
 
