@@ -31,7 +31,18 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
-PORT = 8311
+
+
+def _free_port() -> int:
+    """A port nothing listens on now (a fixed one could be another run's fake)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+PORT = _free_port()
 MARK_START, MARK_END = "<!-- bench:pages:start -->", "<!-- bench:pages:end -->"
 TARGET_MS = 100
 EXPORT_TARGET = 50_000  # rows/s
