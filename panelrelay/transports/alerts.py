@@ -56,7 +56,7 @@ def email_owner(workspace: Workspace, text: str) -> bool:
     owner = workspace.owner
     if owner is None or not owner.user.email:
         return False
-    subject = f"{settings.SITE_NAME}: a destination or connection needs attention"
+    subject = f"{settings.SITE_NAME}: a destination, connection or panel needs attention"
     send_mail(subject, text, None, [owner.user.email])
     return True
 
