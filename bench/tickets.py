@@ -270,8 +270,7 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-RUNS = [("bursty", "fixed", 60), ("bursty", "fixed", 15), ("bursty", "adaptive", 60),
-        ("steady", "fixed", 60), ("steady", "adaptive", 60)]  # fmt: skip
+RUNS = [("bursty", "fixed", 60), ("bursty", "adaptive", 60), ("steady", "fixed", 60), ("steady", "adaptive", 60)]
 
 
 def main() -> None:

@@ -54,7 +54,7 @@ def test_activity_brings_the_next_polls_within_seconds_then_backs_off() -> None:
     assert len(fast) == int(HOT // FAST)  # FAST-second polls for HOT seconds after the news
     after = g[3 + len(fast) :]
     assert after[:3] == [10.0, 20.0, 40.0]  # then the gap doubles…
-    assert max(after) <= 3 * 60 and after[-1] > 60  # …to the quiet gap, slower while the bank refills
+    assert after[-1] == 75.0  # …to the quiet gap: a quarter slower while the bank refills
 
 
 def test_an_owners_interval_below_fast_is_kept_when_busy() -> None:
@@ -86,7 +86,7 @@ def test_any_activity_pattern_keeps_the_average(interval: int, pattern: list[boo
     for activity in pattern * 5:
         delay, state = plan(state, now, interval, activity)
         assert delay >= FAST or delay == interval  # never faster than FAST (or a quicker owner's pace)
-        assert delay <= 3 * interval + 1e-9  # never slower than three of the owner's intervals
+        assert delay <= 1.25 * interval + 1e-9  # never much slower than the owner's pace
         now += delay
         polls += 1
     assert polls <= (now - T0) / interval + bank_size(interval) + 1
