@@ -215,7 +215,8 @@ def run_one(load: str, policy: str, interval: int, hours: float, seed: int, temp
             sent = dict(RequestOrder.objects.filter(sent_at__isnull=False).values_list("panel_order_id", "sent_at"))
             stats = stats_at_end or panel.stats()
             jobs = dict(Counter(Job.objects.values_list("kind", flat=True)))
-            states = dict(Counter(RequestOrder.objects.values_list("state", flat=True)))
+            states = dict(Counter(RequestOrder.objects.values_list("state", "outcome").iterator()))
+            states = {f"{k[0]}/{k[1]}": v for k, v in states.items()}
         finally:
             clock.uninstall()
             panel.stop()
