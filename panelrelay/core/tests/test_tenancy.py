@@ -8,8 +8,11 @@ Apps add their objects to the workspace through TENANT_FIXTURES as they grow.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from panelrelay.accounts.models import Invite, Membership, WorkspaceOwned
 from panelrelay.core.testing import BaseTestCase
@@ -19,7 +22,7 @@ def populate(workspace) -> None:
     """One object of every tenant kind, so that each object URL has something to serve."""
     from panelrelay.api.models import ApiToken
     from panelrelay.customers.models import Customer, CustomerLink
-    from panelrelay.forwarding.models import Command, MessageTemplate
+    from panelrelay.forwarding.models import Command, Export, MessageTemplate
     from panelrelay.forwarding.submit import create_request
     from panelrelay.panels.models import Panel, Provider
     from panelrelay.routing.models import ServiceOverride
@@ -44,6 +47,9 @@ def populate(workspace) -> None:
     MessageTemplate.objects.create(workspace=workspace, destination=destination, text="{command}\n{ids}")
     customer = Customer.objects.create(workspace=workspace, network=Customer.WHATSAPP, identity="15550001111")
     CustomerLink.objects.create(workspace=workspace, customer=customer, panel=panel, username="ann", how="staff")
+    owner = workspace.owner
+    if owner is not None:  # an Activity export being built (its pages: progress and download)
+        Export.objects.create(workspace=workspace, created_by=owner.user, expires=timezone.now() + timedelta(days=1))
 
 
 def code_patterns(resolver: URLResolver | None = None, prefix: str = "") -> list[str]:
