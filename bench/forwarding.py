@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import socket
 import subprocess
 import sys
 import tempfile
@@ -26,10 +27,20 @@ from pathlib import Path
 
 import httpx
 
+from fakes.telegram.world import DEMO_TOKEN
+
+
+def _free_port() -> int:
+    """An ephemeral port for a fake in its own process (other benchmarks may run at the same time)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 ROOT = Path(__file__).resolve().parents[1]
-PANEL_PORT, TELEGRAM_PORT = 8201, 8202
+PANEL_PORT, TELEGRAM_PORT = _free_port(), _free_port()
 PANEL, TELEGRAM = f"http://127.0.0.1:{PANEL_PORT}", f"http://127.0.0.1:{TELEGRAM_PORT}"
-TOKEN = "123456:DEMO"
+TOKEN = DEMO_TOKEN  # the bot `python -m fakes.telegram --seed-demo` knows
 PROVIDERS = 10
 FIRST_ID = 100000
 
