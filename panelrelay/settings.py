@@ -241,6 +241,8 @@ USE_TZ = True
 # ----- worker ------------------------------------------------------------------------
 WORKER_IDLE_SLEEP = float(env_int("WORKER_IDLE_SLEEP_MS", 500, minimum=10)) / 1000
 WORKER_LEASE_SECONDS = env_int("WORKER_LEASE_SECONDS", 120, minimum=1)
+# Jobs one worker process runs at once, each in a thread (worker/runner.py): waiting jobs never block others.
+WORKER_THREADS = env_int("WORKER_THREADS", 4, minimum=1)
 # First wait after a failed delivery or panel lookup; it doubles with each failure (max 1 h).
 RETRY_BASE_SECONDS = env_int("RETRY_BASE_SECONDS", 10, minimum=1)
 # How long a ticket's reply waits for the provider messages to be delivered before it answers.

@@ -230,7 +230,9 @@ def save_orders(orders: list[RequestOrder]) -> None:
         one = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
         source = f"(VALUES {', '.join([one] * len(rows))}) AS v"
         params = [value for row in rows for value in row]
-    assignments = ", ".join(f"{quote(f.column)} = v.{name}" for f, name in zip(fields, names[1:], strict=True))
+    assignments = ", ".join(
+        f"{quote(f.column or f.attname)} = v.{name}" for f, name in zip(fields, names[1:], strict=True)
+    )
     sql = (f"UPDATE {table} SET {assignments} FROM {source} "  # noqa: S608
            f"WHERE {table}.{quote('id')} = v.{names[0]} AND {table}.{quote('message_id')} IS NULL")  # fmt: skip
     with connection.cursor() as cursor:

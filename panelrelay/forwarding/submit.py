@@ -91,7 +91,7 @@ def insert_orders(template: RequestOrder, ids: list[str]) -> None:
     """
     fields = [f for f in RequestOrder._meta.concrete_fields if f.name not in ("id", "panel_order_id")]
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in [*fields, RequestOrder._meta.get_field("panel_order_id")])
+    columns = ", ".join(quote(f.column or f.attname) for f in [*fields, RequestOrder._meta.get_field("panel_order_id")])
     values = [f.get_db_prep_save(f.pre_save(template, add=True), connection) for f in fields]
     table = quote(RequestOrder._meta.db_table)
     if connection.vendor == "postgresql":  # typed: a bare NULL in a SELECT list would be text
@@ -100,7 +100,7 @@ def insert_orders(template: RequestOrder, ids: list[str]) -> None:
         placeholders = ", ".join(["%s"] * len(values))
     if connection.vendor == "postgresql":
         source = "unnest(%s::varchar[]) WITH ORDINALITY AS ids(value, n) ORDER BY n"
-        param: object = ids
+        param: list[str] | str = ids
     else:
         source = "json_each(%s) AS ids ORDER BY ids.key"
         param = json.dumps(ids)

@@ -13,6 +13,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Value
@@ -155,8 +156,8 @@ def _count(panel: Panel, orders: list[PanelOrder], provider_of: dict[str, Provid
     now = timezone.now()
     fresh = _first_seen(panel, orders, provider_of, now)
     rows: dict[tuple[int, str], ProviderTally] = {}
-    for provider in {p.pk: p for p in provider_of.values()}.values():  # last seen, even without a fresh order
-        rows[(provider.pk, "")] = ProviderTally(panel=panel, provider_id=provider.pk, seen=now)
+    for pk in {p.pk for p in provider_of.values()}:  # last seen, even without a fresh order
+        rows[(pk, "")] = ProviderTally(panel=panel, provider_id=pk, seen=now)
     for o in orders:
         provider = provider_of.get(o.id)
         if provider is None or o.id not in fresh:
@@ -188,7 +189,7 @@ def _first_seen(panel: Panel, orders: list[PanelOrder], provider_of: dict[str, P
     """Insert a SeenOrder per order not seen before on this panel; the ids that were new."""
     table = connection.ops.quote_name(SeenOrder._meta.db_table)
     unique = sorted({o.id for o in orders})
-    params: list[object] = []
+    params: list[Any] = []
     seen = connection.ops.adapt_datetimefield_value(now)
     for oid in unique:
         provider = provider_of.get(oid)

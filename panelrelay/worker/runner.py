@@ -1,4 +1,9 @@
-"""The worker loop: claim, run, record, heartbeat, sleep when idle, stop cleanly."""
+"""The worker loop: claim, run, record, heartbeat, sleep when idle, stop cleanly.
+
+A worker runs up to WORKER_THREADS claimed jobs at once, each in a thread of its own: a job that
+waits (a panel's rate window, a chat's pacing, an HTTP answer) never keeps the worker from
+another panel's lookup or a message that is ready to go. Processes add CPU; threads add waiting.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,11 @@ import time
 import uuid
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, connections
 from django.db.models import F
 from django.utils import timezone
 
-from panelrelay.worker.models import Heartbeat
+from panelrelay.worker.models import Heartbeat, Job
 from panelrelay.worker.queue import claim, run_job, schedule_periodic
 from panelrelay.worker.registry import STOPPING
 
@@ -24,10 +29,15 @@ HEARTBEAT_EVERY = 5.0
 
 
 class Worker:
-    def __init__(self, worker_id: str | None = None, idle_sleep: float | None = None) -> None:
+    def __init__(
+        self, worker_id: str | None = None, idle_sleep: float | None = None, threads: int | None = None
+    ) -> None:
         self.id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.idle_sleep = settings.WORKER_IDLE_SLEEP if idle_sleep is None else idle_sleep
+        self.threads = max(settings.WORKER_THREADS if threads is None else threads, 1)
         self.stopping = threading.Event()
+        self._wake = threading.Event()  # a job thread finished: its slot is free
+        self._counts = threading.Lock()
         self._beat_at = 0.0
         self._done = 0
         self._failed = 0
@@ -45,7 +55,8 @@ class Worker:
         if not force and time.monotonic() - self._beat_at < HEARTBEAT_EVERY:
             return
         self._beat_at = time.monotonic()
-        done, failed, self._done, self._failed = self._done, self._failed, 0, 0
+        with self._counts:
+            done, failed, self._done, self._failed = self._done, self._failed, 0, 0
         updated = Heartbeat.objects.filter(worker_id=self.id).update(
             last_seen=timezone.now(),
             jobs_done=F("jobs_done") + done,
@@ -73,10 +84,17 @@ class Worker:
         return len(jobs)
 
     def run(self, burst: bool = False, max_seconds: float | None = None) -> None:
-        """Work until stopped; with burst=True, until no job is due."""
+        """Work until stopped; with burst=True, until no job is due (and none is running)."""
         log.info("worker %s started", self.id)
         deadline = time.monotonic() + max_seconds if max_seconds else None
         self.heartbeat(force=True)
+        if self.threads > 1 and not connection.in_atomic_block:  # a test's transaction: one job at a time
+            try:
+                self._run_threads(burst, deadline)
+            finally:
+                self.heartbeat(force=True, stopped=True)
+                log.info("worker %s stopped", self.id)
+            return
         try:
             while not self.stopping.is_set():
                 if deadline and time.monotonic() > deadline:
@@ -97,3 +115,49 @@ class Worker:
         finally:
             self.heartbeat(force=True, stopped=True)
             log.info("worker %s stopped", self.id)
+
+    def _run_threads(self, burst: bool, deadline: float | None) -> None:
+        """Claim as many due jobs as there are free threads; run each in its own thread."""
+        running: dict[int, threading.Thread] = {}
+        try:
+            while not self.stopping.is_set():
+                if deadline and time.monotonic() > deadline:
+                    break
+                for pk, thread in list(running.items()):
+                    if not thread.is_alive():
+                        thread.join()
+                        del running[pk]
+                close_old_connections()
+                claimed = []
+                if len(running) < self.threads:
+                    try:
+                        schedule_periodic()
+                        claimed = claim(self.id, limit=self.threads - len(running))
+                    except Exception:  # a database hiccup: log, wait, try again rather than die
+                        log.exception("worker %s: loop error, pausing", self.id)
+                        self.stopping.wait(max(self.idle_sleep, 2.0))
+                for job in claimed:
+                    thread = threading.Thread(target=self._run_one, args=(job,), name=f"job-{job.pk}", daemon=True)
+                    running[job.pk] = thread
+                    thread.start()
+                self.heartbeat()
+                if not claimed:
+                    if burst and not running:
+                        break
+                    self._wake.wait(self.idle_sleep)  # a finished job frees a thread: claim at once
+                    self._wake.clear()
+        finally:
+            for thread in running.values():  # stopping: the running jobs finish their step (STOPPING)
+                thread.join()
+
+    def _run_one(self, job: Job) -> None:
+        try:
+            ok = run_job(job, self.id)
+            with self._counts:
+                if ok:
+                    self._done += 1
+                else:
+                    self._failed += 1
+        finally:
+            connections.close_all()  # this thread's own connection
+            self._wake.set()
