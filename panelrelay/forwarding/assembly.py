@@ -66,7 +66,10 @@ def assemble_full_parts(request: ForwardRequest) -> bool:
     wrote = False
     for dest_id, slug, chars in candidates:
         destination = destinations.get(dest_id)
-        if destination is None or chars < max_length(destination) * 0.9:  # not near full yet
+        # The {ids} lines alone longer than the limit: a part is full (a header line or two more
+        # would only have made it full a chunk sooner). Packing every group every chunk would cost
+        # more than the lookup it follows.
+        if destination is None or chars <= max_length(destination):
             continue
         wrote |= bool(_write_group(destination, slug, request.note, full_only=True))
     return wrote
@@ -116,7 +119,7 @@ def _others_being_looked_up(request: ForwardRequest) -> bool:
     """Whether another recent request of the workspace, same command and note, has orders that
     are being looked up right now (not those waiting for a failing panel: RETRYING)."""
     others = list(
-        ForwardRequest.objects.filter(workspace_id=request.workspace_id, command_id=request.command_id,
+        ForwardRequest.objects.filter(workspace_id=request.workspace_id, command=request.command,
                                       note=request.note, finished__isnull=True,
                                       created__gte=timezone.now() - MERGE_LOOKBACK)
         .exclude(pk=request.pk).values_list("id", flat=True)
@@ -166,16 +169,19 @@ def _write_group(destination: Destination, slug: str, note: str, full_only: bool
     part, each only if it gets every one of its orders (else a race made it smaller: left for later)."""
     orders = list(
         _routed(destination.workspace_id).filter(destination=destination, command_slug=slug, request__note=note)
-        .order_by("id").values_list("id", "panel_order_id", "external_id")
+        .order_by("id").values_list("id", "panel_order_id", "external_id", "request__created")
     )  # fmt: skip
     if not orders:
         return []
+    # Due since the click: the worker takes due jobs oldest first, so this delivery goes before
+    # periodic jobs and later requests' lookups that were queued meanwhile.
+    due = min(min(created for *_, created in orders), timezone.now())
     workspace = destination.workspace
     command = Command.objects.filter(workspace=workspace, slug=slug).first()
     word = command.word if command else slug.upper()
     options = ForwardingSettings.of(workspace)
     template = _template(destination, command)
-    lines = [text.Line(pk, panel_order_id, external_id) for pk, panel_order_id, external_id in orders]
+    lines = [text.Line(pk, panel_order_id, external_id) for pk, panel_order_id, external_id, _ in orders]
     parts = text.pack(template, word, lines, note, options.include_panel_ids, max_length(destination))
     if full_only:
         parts = parts[:-1]
@@ -191,7 +197,8 @@ def _write_group(destination: Destination, slug: str, note: str, full_only: bool
             message, got = claimed
             message.text = text.render(template, word, got, note, options.include_panel_ids)
             Message.objects.filter(pk=message.pk).update(text=message.text)
-            enqueue("forwarding.deliver", {"message": message.id}, workspace=workspace, key=f"deliver:{message.id}")
+            enqueue("forwarding.deliver", {"message": message.id}, workspace=workspace, run_at=due,
+                    key=f"deliver:{message.id}")  # fmt: skip
         messages.append(message)
     return messages
 

@@ -58,7 +58,7 @@ def deliver_message(message: Message, still_ours: Callable[[], bool] | None = No
         return _fail(message, f"gave up after {options.max_age_hours} h; last error: {message.last_error or 'none'}")
     if not destination.enabled:
         return _fail(message, f"destination {destination} was turned off before sending")
-    _wait_for_earlier_parts(message)
+    _wait_for_earlier_parts(message, destination)
     if still_ours is not None and not still_ours():
         log.warning("message %s: the job's lease went to another worker; not sending from here", message.pk)
         return
@@ -66,7 +66,7 @@ def deliver_message(message: Message, still_ours: Callable[[], bool] | None = No
     _send(message, destination, interrupted.started if interrupted else None)
 
 
-def _wait_for_earlier_parts(message: Message) -> None:
+def _wait_for_earlier_parts(message: Message, destination: Destination) -> None:
     """Parts arrive in order: a message waits (Retry) while an earlier one to the same destination
     and command is neither sent nor failed, so part 3 never lands before part 2, even when part
     2's job is waiting for its sending slot or retrying. Reminders and escalations do not queue.
@@ -76,7 +76,7 @@ def _wait_for_earlier_parts(message: Message) -> None:
     if message.kind != Message.REQUEST:
         return
     earlier = (
-        Message.objects.filter(destination_id=message.destination_id, command_slug=message.command_slug,
+        Message.objects.filter(destination=destination, command_slug=message.command_slug,
                                kind=Message.REQUEST, id__lt=message.id, state__in=(Message.QUEUED, Message.RETRYING))
         .order_by("-id").values_list("id", flat=True).first()
     )  # fmt: skip
