@@ -142,10 +142,10 @@ def _day_chart(days: list[date], counts: dict[date, Counter[str]], order: list[s
     return DayChart(bars, peak, legend, bar_width=100 / len(days) * 0.72)
 
 
-def _outcomes(cells: dict[tuple[date, Key], Cell]) -> list[Segment]:
+def _outcomes(cells: dict[Key, Cell]) -> list[Segment]:
     """Sent, then each skip reason, then failures, then what is still open: one stacked line."""
     sent, skipped, failed, open_ = 0, Counter[str](), Counter[str](), 0
-    for (_day, (_command, _alias, state, outcome)), cell in cells.items():
+    for (_command, _alias, state, outcome), cell in cells.items():
         if state == RequestOrder.SENT:
             sent += cell.orders
         elif state == RequestOrder.SKIPPED:
@@ -171,11 +171,11 @@ def _outcomes(cells: dict[tuple[date, Key], Cell]) -> list[Segment]:
     return placed
 
 
-def _providers(cells: dict[tuple[date, Key], Cell]) -> tuple[list[ProviderRow], list[ProviderRow], list[ProviderRow]]:
+def _providers(cells: dict[Key, Cell]) -> tuple[list[ProviderRow], list[ProviderRow], list[ProviderRow]]:
     """The busiest providers, those failing most, and each busy provider's answers."""
     orders, failed, sent, answered = Counter[str](), Counter[str](), Counter[str](), Counter[str]()
     answer_cells: dict[str, list[Cell]] = defaultdict(list)
-    for (_day, (_command, alias, state, _outcome)), cell in cells.items():
+    for (_command, alias, state, _outcome), cell in cells.items():
         if not alias:
             continue  # not looked up, or not found: no provider to rank
         orders[alias] += cell.orders
@@ -226,24 +226,22 @@ def dashboard(workspace_id: int, now: datetime | None = None) -> Dashboard:
 
     # Days before today from their tallies; today's orders counted now.
     frozen, live = days[: DAYS - FREEZE_DAYS], days[DAYS - FREEZE_DAYS :]
-    cells = tallied(workspace_id, frozen)
+    month = tallied(workspace_id, frozen)
     live_start = timezone.make_aware(datetime.combine(live[0], datetime.min.time()))
-    cells.update(count(orders_between(workspace_id, live_start)))
-
-    orders_per_day: dict[date, Counter[str]] = defaultdict(Counter)
-    for (day, (command, _alias, _state, _outcome)), cell in cells.items():
-        orders_per_day[day][command] += cell.orders
-        commands[command] += 0
+    month.add(count(orders_between(workspace_id, live_start)))
+    for key in month.cells:
+        commands[key[0]] += 0
 
     order = [name for name, _ in commands.most_common()]
     board = Dashboard(
         since=since,
         days=days,
         requests=_day_chart(days, per_day, order),
-        orders=_day_chart(days, orders_per_day, order),
+        orders=_day_chart(days, month.per_day, order),
     )
+    cells = month.cells
     board.outcomes = _outcomes(cells)
-    sent_cells = [cell for (_day, key), cell in cells.items() if key[2] == RequestOrder.SENT]
+    sent_cells = [cell for key, cell in cells.items() if key[2] == RequestOrder.SENT]
     board.sent = sum(cell.orders for cell in sent_cells)
     board.to_sent = median_of(sent_cells, "sent")
     board.by_volume, board.by_failure, board.answers = _providers(cells)

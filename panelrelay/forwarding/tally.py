@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Func, IntegerField, QuerySet
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Func, IntegerField, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -162,25 +162,47 @@ def build(workspace_id: int, day: date) -> None:
         pass  # built meanwhile by another view
 
 
-def tallied(workspace_id: int, days: list[date]) -> dict[tuple[date, Key], Cell]:
-    """The tallies of these (past) days, building those not built yet."""
+@dataclass
+class Month:
+    """Tallied days folded: orders per day by command, and the cells of the whole span by key."""
+
+    per_day: dict[date, Counter[str]] = field(default_factory=dict)
+    cells: dict[Key, Cell] = field(default_factory=dict)
+
+    def add(self, counted: dict[tuple[date, Key], Cell]) -> None:
+        """Fold in cells counted live (today's)."""
+        for (day, key), cell in counted.items():
+            self.per_day.setdefault(day, Counter())[key[0]] += cell.orders
+            into = self.cells.setdefault(key, Cell())
+            into.orders += cell.orders
+            into.answered += cell.answered
+            into.to_sent.update(cell.to_sent)
+            into.to_answer.update(cell.to_answer)
+
+
+def tallied(workspace_id: int, days: list[date]) -> Month:
+    """The tallies of these (past) days, building those not built yet, summed by the database: per
+    day by command, and per key over all the days; only sent cells' histograms are decoded here."""
     drop_changed(workspace_id, before=days[-1] + timedelta(days=1))
     have = set(TallyDay.objects.filter(workspace_id=workspace_id, day__in=days).values_list("day", flat=True))
     for day in days:
         if day not in have:
             build(workspace_id, day)
-    cells: dict[tuple[date, Key], Cell] = {}
-    rows = DailyTally.objects.filter(workspace_id=workspace_id, day__in=days).values_list(
-        "day", "command_label", "provider_alias", "state", "outcome", "orders", "answered", "to_sent", "to_answer"
+    month = Month()
+    tallies = DailyTally.objects.filter(workspace_id=workspace_id, day__in=days).order_by()
+    for day, command, n in tallies.values_list("day", "command_label").annotate(n=Sum("orders")):
+        month.per_day.setdefault(day, Counter())[command] += n
+    keys = tallies.values_list("command_label", "provider_alias", "state", "outcome")
+    for command, alias, state, outcome, n, answered in keys.annotate(n=Sum("orders"), a=Sum("answered")):
+        month.cells[(command, alias, state, outcome)] = Cell(orders=n, answered=answered)
+    spans = tallies.filter(state=RequestOrder.SENT).values_list(
+        "command_label", "provider_alias", "outcome", "to_sent", "to_answer"
     )
-    for day, command, alias, state, outcome, orders, answered, to_sent, to_answer in rows:
-        cells[(day, (command, alias, state, outcome))] = Cell(
-            orders=orders,
-            answered=answered,
-            to_sent=Counter({int(k): v for k, v in to_sent.items()}),
-            to_answer=Counter({int(k): v for k, v in to_answer.items()}),
-        )
-    return cells
+    for command, alias, outcome, to_sent, to_answer in spans:
+        cell = month.cells[(command, alias, RequestOrder.SENT, outcome)]
+        cell.to_sent.update({int(k): v for k, v in to_sent.items()})
+        cell.to_answer.update({int(k): v for k, v in to_answer.items()})
+    return month
 
 
 def median_of(cells: Iterable[Cell], which: str) -> timedelta | None:
