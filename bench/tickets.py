@@ -55,7 +55,7 @@ class Event:
     at: float  # seconds after the start
     customer: str
     ids: list[int]  # orders asked for ([] : a message with no request in it)
-    follow_up_of: int | None = None  # index of the event whose ticket this message continues
+    follow_up: bool = False  # a message on the customer's open ticket, not a new ticket
 
 
 def bursty(hours: float, rng: random.Random) -> list[Event]:
@@ -70,14 +70,13 @@ def bursty(hours: float, rng: random.Random) -> list[Event]:
         customers += 1
         ids = list(range(next_id, next_id + rng.randint(1, 3)))
         next_id += len(ids)
-        first = len(events)
         events.append(Event(t, f"cust{customers}", ids))
         at = t
         while rng.random() < 0.5:  # follow-ups: 1 on average
             at += rng.expovariate(1 / 45)
             more = list(range(next_id, next_id + 1)) if rng.random() < 0.6 else []
             next_id += len(more)
-            events.append(Event(at, f"cust{customers}", more, follow_up_of=first))
+            events.append(Event(at, f"cust{customers}", more, follow_up=True))
     t = 0.0
     while True:  # incidents: one every 2 hours
         t += rng.expovariate(0.5 / 3600)
@@ -180,7 +179,7 @@ def run_one(load: str, policy: str, interval: int, hours: float, seed: int, temp
             panel.reset_stats()
             start, end = clock.ts(), clock.ts() + hours * 3600
             asked: dict[int, float] = {}  # order id → simulated moment it was asked for
-            tickets: dict[int, int] = {}  # event index → ticket id
+            tickets: dict[str, int] = {}  # customer → their ticket
             i, wall0 = 0, time.monotonic()
             stats_at_end: dict[str, int] | None = None
 
@@ -203,11 +202,10 @@ def run_one(load: str, policy: str, interval: int, hours: float, seed: int, temp
                 while i < len(events) and clock.ts() >= start + events[i].at:
                     e = events[i]
                     text = f"refill {' '.join(map(str, e.ids))}" if e.ids else "any news?"
-                    if e.follow_up_of is not None and e.follow_up_of in tickets:
-                        panel.add_ticket_message(tickets[e.follow_up_of], e.customer, text)
-                        tickets[i] = tickets[e.follow_up_of]
+                    if e.follow_up and e.customer in tickets:
+                        panel.add_ticket_message(tickets[e.customer], e.customer, text)
                     else:
-                        tickets[i] = panel.add_ticket(e.customer, "Refill", text)["id"]
+                        tickets[e.customer] = panel.add_ticket(e.customer, "Refill", text)["id"]
                     for oid in e.ids:
                         asked[oid] = clock.ts()
                     i += 1
@@ -229,7 +227,7 @@ def run_one(load: str, policy: str, interval: int, hours: float, seed: int, temp
         outs = [sent.get(str(oid)) for oid in e.ids]
         if any(o is None for o in outs):
             missing += 1
-            unsent.append({"at": round(e.at), "follow_up": e.follow_up_of is not None, "ids": e.ids})
+            unsent.append({"at": round(e.at), "follow_up": e.follow_up, "ids": e.ids})
             continue
         latencies.append(max(o.timestamp() for o in outs if o) - asked[e.ids[0]])
     latencies.sort()
