@@ -64,9 +64,13 @@ def claim(worker_id: str, limit: int = 1) -> list[Job]:
             # SKIP LOCKED: a row another worker is claiming right now is simply passed over.
             rows = Job.objects.select_for_update(skip_locked=True, of=("self",)).filter(_due(now))
             ids = list(rows.order_by("run_at").values_list("id", flat=True)[:limit])
+            if not ids:  # nothing due: the common answer of an idle poll, in one query
+                return []
             Job.objects.filter(id__in=ids).update(**won)
     else:
         candidates = list(Job.objects.filter(_due(now)).order_by("run_at").values_list("id", flat=True)[: limit * 4])
+        if not candidates:
+            return []
         ids = []
         for job_id in candidates:
             # The WHERE repeats the due test: the UPDATE only matches if nobody claimed the
@@ -188,11 +192,11 @@ def schedule_periodic(now: datetime | None = None) -> int:
     """Enqueue every periodic task whose current time slot has no job yet."""
     now = now or timezone.now()
     created = 0
-    for task in PERIODIC.values():
-        slot = int(now.timestamp() // task.every)
-        key = f"periodic:{task.kind}:{slot}"
-        if not Job.objects.filter(key=key).exists():
-            enqueue(task.kind, key=key, max_attempts=1)
+    keys = {task.kind: f"periodic:{task.kind}:{int(now.timestamp() // task.every)}" for task in PERIODIC.values()}
+    existing = set(Job.objects.filter(key__in=list(keys.values())).values_list("key", flat=True))  # one query
+    for kind, key in keys.items():
+        if key not in existing:
+            enqueue(kind, key=key, max_attempts=1)
             created += 1
     return created
 

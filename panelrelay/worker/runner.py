@@ -37,6 +37,7 @@ class Worker:
         self.threads = max(settings.WORKER_THREADS if threads is None else threads, 1)
         self.stopping = threading.Event()
         self._wake = threading.Event()  # a job thread finished: its slot is free
+        self._scheduled_at = -1.0
         self._counts = threading.Lock()
         self._beat_at = 0.0
         self._done = 0
@@ -131,7 +132,7 @@ class Worker:
                 claimed = []
                 if len(running) < self.threads:
                     try:
-                        schedule_periodic()
+                        self._schedule()
                         claimed = claim(self.id, limit=self.threads - len(running))
                     except Exception:  # a database hiccup: log, wait, try again rather than die
                         log.exception("worker %s: loop error, pausing", self.id)
@@ -161,3 +162,9 @@ class Worker:
         finally:
             connections.close_all()  # this thread's own connection
             self._wake.set()
+
+    def _schedule(self) -> None:
+        """Periodic tasks, looked at once a second (the shortest period is 15 s), not on every poll."""
+        if time.monotonic() - self._scheduled_at >= 1.0 or self._scheduled_at < 0:
+            schedule_periodic()
+            self._scheduled_at = time.monotonic()
