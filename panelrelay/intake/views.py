@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 from panelrelay.accounts.middleware import MemberRequest
 from panelrelay.accounts.models import Workspace
 from panelrelay.core.tenancy import require_member, scoped
-from panelrelay.intake import polling
 from panelrelay.intake.bot import bot_panel
 from panelrelay.intake.models import TelegramLink, TicketIntake, TicketPoll, TicketSettings
 from panelrelay.panels.models import Panel
@@ -154,7 +153,7 @@ def _with_pace(panels: list[Panel]) -> list[tuple[Panel, str]]:
         pace = ""
         if poll and poll.polled_at and poll.next_at and panel.tickets_enabled:
             gap = round((poll.next_at - poll.polled_at).total_seconds())
-            if poll.active_at and (poll.polled_at - poll.active_at).total_seconds() < polling.HOT:
+            if poll.active_at and gap < panel.tickets_interval:
                 pace = f"now every {gap} s: a new ticket or message"
             elif gap > panel.tickets_interval:
                 pace = f"now every {gap} s: saving the calls spent when busy"

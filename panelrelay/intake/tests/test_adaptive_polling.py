@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from panelrelay.intake import jobs, polling
 from panelrelay.intake.models import TicketPoll
-from panelrelay.intake.polling import FAST, HOT, PollState, bank_size, plan
+from panelrelay.intake.polling import FAST, PollState, bank_size, plan
 from panelrelay.intake.tests.helpers import order, wire
 from panelrelay.worker.models import Job
 
@@ -46,15 +46,18 @@ def test_quiet_with_a_full_bank_it_polls_at_the_owners_pace() -> None:
     assert state.credits == pytest.approx(bank_size(60) - 1)  # earns one per minute, spends one
 
 
-def test_activity_brings_the_next_polls_within_seconds_then_backs_off() -> None:
+def test_activity_brings_the_next_poll_within_seconds_then_backs_off() -> None:
     moments, _ = run(60, 1200, active={3})
     g = gaps(moments)
     assert g[:3] == [60.0, 60.0, 60.0]
-    fast = [x for x in g[3:] if x == FAST]
-    assert len(fast) == int(HOT // FAST)  # FAST-second polls for HOT seconds after the news
-    after = g[3 + len(fast) :]
-    assert after[:3] == [10.0, 20.0, 40.0]  # then the gap doubles…
-    assert after[-1] == 75.0  # …to the quiet gap: a quarter slower while the bank refills
+    # 10, 20, 40 s, then the quiet gap: a quarter slower than the owner's while the bank refills…
+    assert g[3:7] == [FAST, 2 * FAST, 4 * FAST, 75.0]
+    assert g[-1] == 60.0  # …and the owner's pace once it is full again
+
+
+def test_a_burst_keeps_the_gap_short_while_it_lasts() -> None:
+    moments, _ = run(60, 600, active=set(range(3, 20)))
+    assert gaps(moments)[3:19] == [FAST] * 16
 
 
 def test_an_owners_interval_below_fast_is_kept_when_busy() -> None:
@@ -108,13 +111,15 @@ def test_a_new_ticket_or_message_makes_the_next_poll_come_soon(fake_panel, fake_
     nxt, seq2 = jobs.plan_next(wired.panel, _at(60), {"7:1"}, found=False)
     assert nxt == _at(120) and seq2 == seq1 + 1  # nothing new
     nxt, _ = jobs.plan_next(wired.panel, _at(120), {"7:1", "8:1"}, found=False)
-    assert nxt == _at(125)  # a new ticket (even one that asks nothing)
-    nxt, _ = jobs.plan_next(wired.panel, _at(125), {"7:2"}, found=False)
-    assert nxt == _at(130)  # a new message on a ticket; another one gone is not news
-    nxt, _ = jobs.plan_next(wired.panel, _at(130), {"7:2"}, found=True)
-    assert nxt == _at(135)  # a request was made
+    assert nxt == _at(130)  # a new ticket (even one that asks nothing)
+    nxt, _ = jobs.plan_next(wired.panel, _at(130), {"7:2"}, found=False)
+    assert nxt == _at(140)  # a new message on a ticket; another one gone is not news
+    nxt, _ = jobs.plan_next(wired.panel, _at(140), {"7:2"}, found=False)
+    assert nxt == _at(160)  # nothing new: the gap doubles
+    nxt, _ = jobs.plan_next(wired.panel, _at(160), {"7:2"}, found=True)
+    assert nxt == _at(170)  # a request was made
     row = TicketPoll.objects.get(panel=wired.panel)
-    assert row.active_at == _at(130) and row.seen == ["7:2"] and row.quiet == 0
+    assert row.active_at == _at(160) and row.seen == ["7:2"] and row.quiet == 0
 
 
 @pytestmark_db

@@ -61,7 +61,7 @@ class TicketPaceTestCase(BaseTestCase):
         quiet = scenario.panel(self.workspace, "http://127.0.0.1:9", name="Quiet panel")
         Panel.objects.filter(pk__in=[busy.pk, quiet.pk]).update(tickets_enabled=True, tickets_interval=60)
         TicketPoll.objects.create(panel=busy, credits=20, polled_at=now, active_at=now - timedelta(seconds=10),
-                                  next_at=now + timedelta(seconds=5))  # fmt: skip
+                                  next_at=now + timedelta(seconds=20))  # fmt: skip
         TicketPoll.objects.create(panel=quiet, credits=5, polled_at=now, active_at=now - timedelta(hours=1),
                                   next_at=now + timedelta(seconds=150))  # fmt: skip
         self.login(self.alice)
@@ -69,5 +69,5 @@ class TicketPaceTestCase(BaseTestCase):
         self.assertIn("Every (average)", page)
         busy_row = page.split("Busy panel", 1)[1].split("</tr>", 1)[0]
         quiet_row = page.split("Quiet panel", 1)[1].split("</tr>", 1)[0]
-        self.assertIn("now every 5 s: a new ticket or message", busy_row)
+        self.assertIn("now every 20 s: a new ticket or message", busy_row)
         self.assertIn("now every 150 s: saving the calls spent when busy", quiet_row)
