@@ -66,8 +66,8 @@ def start_panel(rps: float = 5, latency: float = 0.05) -> TimedPanel:
     return TimedPanel("127.0.0.1", 0, rps=rps, latency=latency).start()
 
 
-def start_telegram() -> FakeTelegram:
-    tg = FakeTelegram(tokens={})
+def start_telegram(strict_limits: bool = True) -> FakeTelegram:
+    tg = FakeTelegram(tokens={}, strict_limits=strict_limits)
     tg.add_bot(TOKEN, id=123456, username="panelrelay_bench_bot", first_name="PanelRelay Bench")
     for n in range(PROVIDERS):
         tg.add_chat(CHAT_BASE - n, "supergroup", f"provider {n}")
