@@ -112,7 +112,7 @@ else it waits for polling); the answers appear below. This page stops refreshing
 <form class="customer" method="post" action="/_fake/inbox/send">
 <input name="chat" value="$customer" aria-label="Customer's number or user id" size="18">
 <input name="name" value="Customer" aria-label="Customer's name" size="10">
-<input name="text" placeholder="refill 10001 10002" aria-label="Message" autofocus
+<input name="text" title="e.g. refill 10001 10002" aria-label="Message" autofocus
        onfocus="document.querySelector('meta[http-equiv=refresh]')?.remove()">
 <button>Send as the customer</button>
 </form>
