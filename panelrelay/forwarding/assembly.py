@@ -86,8 +86,11 @@ def assemble_messages(request: ForwardRequest, merge: bool = True) -> list[Messa
     if not slugs:
         return []
     if merge and _others_being_looked_up(request):
+        # Keyed per second: a re-run of the job does not add one, a later wait (orders sent on
+        # from "needs a route") gets its own deadline.
+        now = timezone.now()
         enqueue("forwarding.assemble", {"request": request.id}, workspace=request.workspace,
-                run_at=timezone.now() + timedelta(seconds=MERGE_WINDOW), key=f"assemble:{request.id}")  # fmt: skip
+                run_at=now + timedelta(seconds=MERGE_WINDOW), key=f"assemble:{request.id}:{now:%Y%m%d%H%M%S}")  # fmt: skip
         return []
     return _write_all(request.workspace_id, slugs, request.note)
 

@@ -122,7 +122,8 @@ def test_with_one_worker_a_full_part_is_sent_before_the_last_lookup(wired, fake_
         original(self, panel, chunk)
 
     monkeypatch.setattr(Decider, "lookup_chunk", lookup)
-    scenario.drain(timeout=60, worker=Worker(worker_id="one", idle_sleep=0.01))
+    # One thread: the lookup job itself must step aside for the part to go before the next lookup.
+    scenario.drain(timeout=60, worker=Worker(worker_id="one", idle_sleep=0.01, threads=1))
     assert sent_at_each_lookup == [0, 1, 2], "part 1 was out before the 2nd lookup, part 2 before the 3rd"
     texts = [m["text"] for m in fake_telegram.messages_to(GROUP)]
     assert len(texts) == 4
