@@ -219,4 +219,8 @@ def test_a_stop_between_a_send_and_its_record_still_records_it(crash_db, tmp_pat
         first = crash_db.rows("SELECT ok, error_kind FROM forwarding_attempt ORDER BY id")
         assert first[0] in ((True, ""), (1, "")), first  # PostgreSQL says True, SQLite 1
         assert crash_db.rows("SELECT count(*) FROM forwarding_attempt WHERE ok IS NULL")[0][0] == 0
-        assert len(telegram.sent) == 1, "the stopped worker sent one message and recorded it"
+        # The worker runs up to WORKER_THREADS jobs at once: the other group's send, running beside
+        # the stopped one, finishes too. Every message that went out is recorded as sent, once.
+        recorded = crash_db.rows("SELECT count(*) FROM forwarding_attempt WHERE ok")[0][0]
+        assert 1 <= len(telegram.sent) == recorded, "the stopped worker recorded every message it sent"
+        assert len({m["chat_id"] for m in telegram.sent}) == len(telegram.sent), "nothing sent twice"
