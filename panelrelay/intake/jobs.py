@@ -162,7 +162,10 @@ def _post(claim: TicketIntake, record: TicketIntake | TicketOutcomeReply, text: 
         if exc.temporary:
             raise Retry(max(exc.retry_after or 0, 5.0), str(exc)) from None
         return
-    rows.update(replied_at=timezone.now(), reply_text=text, reply_error="")
+    with transaction.atomic():
+        rows.update(replied_at=timezone.now(), reply_text=text, reply_error="")
+        # The ticket now shows answered: the next poll reads it whole (a message written before ours landed).
+        TicketIntake.objects.filter(pk=claim.pk).update(reread_after=timezone.now())
 
 
 # ----- the team bot --------------------------------------------------------------------

@@ -58,6 +58,10 @@ class TicketIntake(WorkspaceOwned):
     replied_at = models.DateTimeField(null=True, blank=True)
     reply_text = models.TextField(blank=True)
     reply_error = models.CharField(max_length=300, blank=True)
+    # Set when a reply (first or outcome) was posted on the ticket: the panel now shows it answered and
+    # lists it no more, though the customer may have written before our reply landed. The next poll
+    # reads the ticket whole and clears this (if the reply was posted before that read began).
+    reread_after = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

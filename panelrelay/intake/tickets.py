@@ -1,7 +1,8 @@
 """Ticket polling: a panel's open support tickets become forward requests, and get an answer.
 
-One poll (`poll_panel`) reads the tickets waiting for staff, takes each one's customer messages
-since the last staff reply, and reads the order ids and command with `reading.parser`. A ticket
+One poll (`poll_panel`) reads the tickets waiting for staff (and those we answered since their
+last read), takes each one's customer messages since the last one already claimed (wherever staff
+replies sit; on a ticket never claimed from, since the last staff reply), and reads the order ids and command with `reading.parser`. A ticket
 without both is left alone for a person. Every request found is written in ONE transaction at
 the end of the poll, each with its claim row (`TicketIntake`, unique per panel + ticket +
 message), so a message is never turned into a request twice, whoever polls and however often;
@@ -29,7 +30,7 @@ from panelrelay.forwarding.after import awaiting
 from panelrelay.forwarding.models import AnswerKind, Command, ForwardRequest, Outcome, Progress, RequestOrder
 from panelrelay.forwarding.submit import SubmitError, create_request
 from panelrelay.intake.models import TicketIntake, TicketOutcomeReply, TicketSettings
-from panelrelay.panels.adapters.base import PanelAdapter, PanelTicket
+from panelrelay.panels.adapters.base import PanelAdapter, PanelTicket, TicketMessage
 from panelrelay.panels.models import Panel, Provider
 from panelrelay.panels.privacy import find_domains
 from panelrelay.reading.parser import Parsed, customer_text, parse
@@ -66,49 +67,107 @@ def poll_panel(panel: Panel, seen: set[str] | None = None) -> list[ForwardReques
     commands = {c.slug: c for c in Command.for_workspace(panel.workspace) if c.enabled}
     words = keywords(list(commands.values()))
     found = []
-    for summary in adapter.list_tickets(MAX_TICKETS):
-        ticket = adapter.get_ticket(summary.id)
-        if seen is not None and ticket is not None and ticket.messages:
+    started = timezone.now()
+    listed = [summary.id for summary in adapter.list_tickets(MAX_TICKETS)]
+    # Tickets we answered since they were last read whole: a message the customer wrote before our
+    # reply landed is unread, and the panel, showing the ticket answered, no longer lists it.
+    replied = TicketIntake.objects.filter(panel=panel, reread_after__isnull=False)
+    reread = dict(replied.values_list("pk", "ticket_id"))
+    for ticket_id in listed + sorted(set(reread.values()) - set(listed), key=_number):
+        ticket = adapter.get_ticket(ticket_id)
+        if ticket is not None and ticket_id not in listed and ticket.status.strip().lower() == "closed":
+            continue  # closed by staff since our reply: a person has seen it
+        if seen is not None and ticket is not None and ticket.messages and ticket_id in listed:
             seen.add(f"{ticket.id}:{_message_key(ticket)}")
         for reader in list(TICKET_READERS):
             if ticket is not None:
                 reader(panel, ticket)
-        item = _read(ticket, commands, words) if ticket else None
+        item = _read(panel, ticket, commands, words) if ticket else None
         if item and not _handled(panel, item):
             found.append(item)
-    found.sort(key=lambda item: int(item.ticket.id))  # oldest ticket first: its ids come first too
-    return _create(panel, found)
+    found.sort(key=lambda item: _number(item.ticket.id))  # oldest ticket first: its ids come first too
+    # Cleared with the claims, in one transaction; a reply recorded after this read began is read next time.
+    done = TicketIntake.objects.filter(pk__in=reread, reread_after__lte=started)
+    return _create(panel, found, lambda: done.update(reread_after=None))
 
 
-def _read(ticket: PanelTicket, commands: dict[str, Command], words: dict[str, list[str]]) -> Found | None:
-    messages = [{"sender_name": m.sender, "message": m.text} for m in ticket.messages]
+def _number(ticket_id: str) -> int:
+    return int(ticket_id) if ticket_id.isdigit() else 0
+
+
+def _read(panel: Panel, ticket: PanelTicket, commands: dict[str, Command], words: dict[str, list[str]]) -> Found | None:
+    if not ticket.user:
+        return None
+    keys = message_keys(ticket.messages)
+    new = _unread(panel, ticket, keys)
+    if not new:
+        return None
+    messages = [{"sender_name": ticket.messages[i].sender, "message": ticket.messages[i].text} for i in new]
     text = customer_text(messages, staff_names=STAFF_NAMES)
-    if not text or not ticket.user:
+    if not text:
         return None
     parsed = parse(text, words, subject=ticket.subject)
     command = commands.get(parsed.command or "")
     if not parsed.ids or command is None:
         return None  # nothing asked, or not clearly: a person reads it
-    return Found(ticket, _message_key(ticket), parsed, command)
+    return Found(ticket, keys[new[-1]], parsed, command)
+
+
+def _is_staff(sender: str) -> bool:
+    return sender.strip().casefold() in STAFF_NAMES
+
+
+def _unread(panel: Panel, ticket: PanelTicket, keys: list[str]) -> list[int]:
+    """The positions of the customer's messages not read yet, oldest first.
+
+    That is every customer message after the newest one already claimed (`TicketIntake`), wherever
+    staff replies sit: our reply to one message may land after the customer's next one, which is
+    still unread. A ticket never claimed from is read from its last staff message (older messages
+    were a person's business), as is one whose claimed message the panel no longer shows.
+    """
+    claimed = set(
+        TicketIntake.objects.filter(panel=panel, ticket_id=ticket.id, message_key__in=set(keys)).values_list(
+            "message_key", flat=True
+        )
+    )
+    start = next((i + 1 for i in range(len(keys) - 1, -1, -1) if keys[i] in claimed), None)
+    if start is None:
+        staff = [i for i, m in enumerate(ticket.messages) if _is_staff(m.sender)]
+        start = staff[-1] + 1 if staff else 0
+    return [i for i in range(start, len(keys)) if not _is_staff(ticket.messages[i].sender)]
+
+
+def message_keys(messages: list[TicketMessage]) -> list[str]:
+    """Each message's key, the panel's message id; without one, a digest of its time, sender and
+    text, with its count among identical earlier messages (the second "refill 123" written with no
+    time is another message). A message's first occurrence keeps the plain digest."""
+    keys, counts = [], {}
+    for message in messages:
+        if message.id:
+            keys.append(message.id[:64])
+            continue
+        base = f"{message.created}|{message.sender}|{message.text}"
+        n = counts[base] = counts.get(base, -1) + 1
+        raw = base if n == 0 else f"{base}|#{n}"
+        keys.append("sha:" + hashlib.sha256(raw.encode()).hexdigest()[:60])
+    return keys
 
 
 def _message_key(ticket: PanelTicket) -> str:
-    """The newest customer message's id; a digest of the text when the panel gives no ids."""
-    last = ticket.messages[-1]
-    if last.id:
-        return last.id[:64]
-    return "sha:" + hashlib.sha256(f"{last.created}|{last.sender}|{last.text}".encode()).hexdigest()[:60]
+    """The newest message's key (see `message_keys`)."""
+    return message_keys(ticket.messages)[-1]
 
 
 def _handled(panel: Panel, item: Found) -> bool:
     return TicketIntake.objects.filter(panel=panel, ticket_id=item.ticket.id, message_key=item.message_key).exists()
 
 
-def _create(panel: Panel, found: list[Found]) -> list[ForwardRequest]:
+def _create(panel: Panel, found: list[Found], then: Callable[[], object] = lambda: None) -> list[ForwardRequest]:
     """All of the poll's requests at once: the batch is complete before any of it is assembled."""
     batch = uuid.uuid4().hex
     created = []
     with transaction.atomic():
+        then()
         for item in found:
             try:
                 with transaction.atomic():
@@ -212,7 +271,12 @@ def reply_on_ticket(adapter: PanelAdapter, claim: TicketIntake, text: str) -> bo
     if ticket is None:
         return False
     customer = ticket.user.strip().lower()
-    for message in reversed(ticket.messages):
+    keys = message_keys(ticket.messages)
+    if claim.message_key in keys:
+        # Anywhere after the message it answers: the customer may have written since it was posted.
+        after = ticket.messages[keys.index(claim.message_key) + 1 :]
+        return any(m.sender.strip().lower() != customer and same_text(m.text, text) for m in after)
+    for message in reversed(ticket.messages):  # that message is gone from the ticket: the newest ones
         if message.sender.strip().lower() == customer:
             return False  # the customer wrote after any reply: ours is not there
         if same_text(message.text, text):
