@@ -130,6 +130,7 @@ def sync_providers(panel: Panel, limit: int = 1000) -> SyncResult:
         before = Provider.objects.filter(workspace_id=panel.workspace_id).count()
         matched = registry.match(panel, orders)
         extra = registry.register_domains(panel, listed) if listed else []
+        registry.flush_counts()  # an owner's sync shows its counts at once
     except PanelError as exc:
         _note_sync(panel, str(exc), ok=False)
         raise
@@ -141,7 +142,6 @@ def sync_providers(panel: Panel, limit: int = 1000) -> SyncResult:
         manual_orders=sum(1 for o in orders if o.mode == MANUAL),
         provider_list_offered=offered,
     )
-        registry.flush_counts()  # an owner's sync shows its counts at once
     _note_sync(panel, result.message, ok=True)
     return result
 
