@@ -141,7 +141,8 @@ def message_keys(messages: list[TicketMessage]) -> list[str]:
     """Each message's key, the panel's message id; without one, a digest of its time, sender and
     text, with its count among identical earlier messages (the second "refill 123" written with no
     time is another message). A message's first occurrence keeps the plain digest."""
-    keys, counts = [], {}
+    keys: list[str] = []
+    counts: dict[str, int] = {}
     for message in messages:
         if message.id:
             keys.append(message.id[:64])
