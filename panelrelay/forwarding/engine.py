@@ -9,11 +9,12 @@ killed worker's job is claimed again when its lease runs out and carries on wher
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
@@ -27,7 +28,7 @@ from panelrelay.forwarding.models import (
     RequestOrder,
 )
 from panelrelay.forwarding.progress import finish_requests
-from panelrelay.panels.adapters.base import MANUAL, PanelError
+from panelrelay.panels.adapters.base import MANUAL, PanelError, PanelOrder
 from panelrelay.panels.models import Panel
 from panelrelay.panels.services import ResolvedOrder, resolve_orders
 from panelrelay.reading.guarantee import refill_allowed, refill_period
@@ -51,14 +52,21 @@ def process_request(request: ForwardRequest) -> None:
             _close(request.orders.filter(looked_up=False), RequestOrder.SKIPPED, Outcome.PANEL_UNAVAILABLE, why)
         else:
             decider = Decider(request)
-            for start in range(0, len(pending), CHUNK):
-                if start and stop_requested():  # a deploy: the next worker carries on from here
-                    raise Retry(0, "the worker is stopping; the remaining orders are looked up next")
-                decider.lookup_chunk(panel, pending[start : start + CHUNK])
-                # Full parts are written now and their deliveries queued (assembly.py); this job steps
-                # aside so that even a single worker sends them while the lookups go on.
-                if assemble_full_parts(request) and start + CHUNK < len(pending):
-                    raise Retry(0, "full messages go out first; the lookups carry on next")
+            chunks = [pending[start : start + CHUNK] for start in range(0, len(pending), CHUNK)]
+            ahead: Prefetch | None = None  # the next chunk's panel call, under way (issue 14)
+            try:
+                for n, chunk in enumerate(chunks):
+                    if n and stop_requested():  # a deploy: the next worker carries on from here
+                        raise Retry(0, "the worker is stopping; the remaining orders are looked up next")
+                    following = chunks[n + 1] if n + 1 < len(chunks) else None
+                    ahead = decider.lookup_chunk(panel, chunk, ahead, following)
+                    # Full parts are written now and their deliveries queued (assembly.py); this job
+                    # steps aside so that even a single worker sends them while the lookups go on.
+                    if assemble_full_parts(request) and following:
+                        raise Retry(0, "full messages go out first; the lookups carry on next")
+            finally:
+                if ahead is not None:  # a prefetch never outlives the job; its answer is dropped
+                    ahead.discard()  # (nothing was written from it: it is looked up again next time)
     if request.batch:  # a ticket poll's requests are assembled together (assembly.assemble_batch)
         enqueue("forwarding.assemble_batch", {"batch": request.batch}, workspace=request.workspace,
                 key=f"assemble:{request.workspace_id}:{request.batch}")  # fmt: skip
@@ -76,14 +84,37 @@ class Decider:
         self.settings = ForwardingSettings.of(request.workspace)
         self.router = Router(request.workspace)
 
-    def lookup_chunk(self, panel: Panel, chunk: list[tuple[int, str]]) -> None:
+    def lookup_chunk(
+        self,
+        panel: Panel,
+        chunk: list[tuple[int, str]],
+        fetched: Prefetch | None = None,
+        following: list[tuple[int, str]] | None = None,
+    ) -> Prefetch | None:
+        """Look `chunk` up (its panel call already under way in `fetched`, or made now), then decide
+        and write it. Returns the panel call for `following`, started once this chunk's answer is in
+        so that it runs while this chunk is decided and written; None when there is none to start."""
         ids = [oid for _, oid in chunk]
         faults.point("forwarding.before_lookup")
         try:
-            found = resolve_orders(panel, ids)
+            found = resolve_orders(panel, ids, fetched.result if fetched is not None else None)
         except PanelError as exc:
             self._panel_failed(chunk, exc)
-            return
+            return None
+        ahead = None
+        # Tests run in one transaction on one connection, which a thread cannot see: they fetch in turn.
+        if following and not connection.in_atomic_block:
+            ahead = Prefetch(panel, [oid for _, oid in following])
+        try:
+            faults.point("forwarding.before_write")
+            self._write(chunk, ids, found)
+        except BaseException:
+            if ahead is not None:
+                ahead.discard()
+            raise
+        return ahead
+
+    def _write(self, chunk: list[tuple[int, str]], ids: list[str], found: dict[str, ResolvedOrder]) -> None:
         earlier = self._earlier_requests(ids)
         # Only the decided fields are written (save_orders), all of them: the rows need not be read.
         request = self.request
@@ -200,6 +231,41 @@ UPDATE_FIELDS = [
     "looked_up", "state", "outcome", "reason", "external_id", "provider", "provider_alias", "manual", "service_id",
     "service_name", "status_label", "customer", "destination", "destination_label", "rule", "updated",
 ]  # fmt: skip
+
+
+class Prefetch:
+    """One chunk's panel call, made in a thread of its own while the job decides and writes the chunk
+    before it, so that the panel's calls keep the pacing's rhythm instead of waiting for each write
+    (issue 14). Only the adapter's get_orders runs there (its pacing books slots in the database, on
+    the thread's own connection, closed at the end); providers are matched and everything is written
+    in the job's thread. A PanelError is raised by result(), where the sequential call would raise."""
+
+    def __init__(self, panel: Panel, ids: list[str]) -> None:
+        self.ids = ids
+        self._answer: dict[str, PanelOrder] = {}
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(panel,), name="lookup-prefetch", daemon=True)
+        self._thread.start()
+
+    def _run(self, panel: Panel) -> None:
+        try:
+            faults.point("forwarding.prefetch")
+            self._answer = panel.adapter().get_orders(self.ids)
+            faults.point("forwarding.prefetched")
+        except BaseException as exc:  # handed to the job's thread by result()
+            self._error = exc
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    def result(self) -> dict[str, PanelOrder]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._answer
+
+    def discard(self) -> None:
+        """Wait for the call to end and drop its answer (the job is stepping aside or failed)."""
+        self._thread.join()
 
 
 def save_orders(orders: list[RequestOrder]) -> None:

@@ -8,6 +8,7 @@ provider by the `Provider` row (alias, enabled, code). Every function raises `Pa
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -95,11 +96,16 @@ def _resolved(order: PanelOrder, provider: Provider | None) -> ResolvedOrder:
     )
 
 
-def resolve_orders(panel: Panel, ids: list[str]) -> dict[str, ResolvedOrder]:
+def resolve_orders(
+    panel: Panel, ids: list[str], fetched: Callable[[], dict[str, PanelOrder]] | None = None
+) -> dict[str, ResolvedOrder]:
     """Fetch orders (batched ≤100, rate-limited), register/match providers and services seen,
-    return ResolvedOrder by id; ids the panel does not know are absent. Raises PanelError."""
+    return ResolvedOrder by id; ids the panel does not know are absent. Raises PanelError.
+
+    `fetched`, when given, returns (or raises) the panel's answer for `ids` already asked for
+    elsewhere (the engine's prefetch thread asks only the panel; the rest happens here)."""
     try:
-        orders = panel.adapter().get_orders([str(i) for i in ids])
+        orders = fetched() if fetched is not None else panel.adapter().get_orders([str(i) for i in ids])
     except PanelError as exc:
         health.lookup_failed(panel, exc)  # a run that lasts becomes an incident (panels/health.py)
         raise
