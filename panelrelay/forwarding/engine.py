@@ -9,6 +9,7 @@ killed worker's job is claimed again when its lease runs out and carries on wher
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from datetime import timedelta
 from typing import Any
@@ -58,11 +59,10 @@ def process_request(request: ForwardRequest) -> None:
                 for n, chunk in enumerate(chunks):
                     if n and stop_requested():  # a deploy: the next worker carries on from here
                         raise Retry(0, "the worker is stopping; the remaining orders are looked up next")
-                    following = chunks[n + 1] if n + 1 < len(chunks) else None
-                    ahead = decider.lookup_chunk(panel, chunk, ahead, following)
+                    ahead = decider.lookup_chunk(panel, chunk, ahead, chunks[n + 1 :])
                     # Full parts are written now and their deliveries queued (assembly.py); this job
                     # steps aside so that even a single worker sends them while the lookups go on.
-                    if assemble_full_parts(request) and following:
+                    if assemble_full_parts(request) and n + 1 < len(chunks):
                         raise Retry(0, "full messages go out first; the lookups carry on next")
             finally:
                 if ahead is not None:  # a prefetch never outlives the job; its answer is dropped
@@ -89,11 +89,11 @@ class Decider:
         panel: Panel,
         chunk: list[tuple[int, str]],
         fetched: Prefetch | None = None,
-        following: list[tuple[int, str]] | None = None,
+        following: list[list[tuple[int, str]]] | None = None,
     ) -> Prefetch | None:
-        """Look `chunk` up (its panel call already under way in `fetched`, or made now), then decide
-        and write it. Returns the panel call for `following`, started once this chunk's answer is in
-        so that it runs while this chunk is decided and written; None when there is none to start."""
+        """Look `chunk` up (its answer from `fetched`, or a panel call made now), then decide and
+        write it. Returns the panel calls for the `following` chunks (`fetched`, or started once this
+        chunk's answer is in) so that they run while this chunk is decided and written."""
         ids = [oid for _, oid in chunk]
         faults.point("forwarding.before_lookup")
         try:
@@ -101,10 +101,10 @@ class Decider:
         except PanelError as exc:
             self._panel_failed(chunk, exc)
             return None
-        ahead = None
+        ahead = fetched
         # Tests run in one transaction on one connection, which a thread cannot see: they fetch in turn.
-        if following and not connection.in_atomic_block:
-            ahead = Prefetch(panel, [oid for _, oid in following])
+        if ahead is None and following and not connection.in_atomic_block:
+            ahead = Prefetch(panel, [[oid for _, oid in chunk] for chunk in following])
         try:
             faults.point("forwarding.before_write")
             self._write(chunk, ids, found)
@@ -234,38 +234,53 @@ UPDATE_FIELDS = [
 
 
 class Prefetch:
-    """One chunk's panel call, made in a thread of its own while the job decides and writes the chunk
-    before it, so that the panel's calls keep the pacing's rhythm instead of waiting for each write
-    (issue 14). Only the adapter's get_orders runs there (its pacing books slots in the database, on
-    the thread's own connection, closed at the end); providers are matched and everything is written
-    in the job's thread. A PanelError is raised by result(), where the sequential call would raise."""
+    """The following chunks' panel calls, made one after the other in a thread of its own while the
+    job decides and writes the chunks before them, so that the panel's calls keep the pacing's
+    rhythm instead of waiting for each write (issue 14). The thread stays at most two chunks ahead
+    (one answer waiting, one call under way). Only the adapter's get_orders runs there (its pacing
+    books slots in the database, on the thread's own connection, closed at the end); providers are
+    matched and everything is written in the job's thread. A PanelError is raised by result(),
+    where the sequential call would have raised it, and ends the thread's calls."""
 
-    def __init__(self, panel: Panel, ids: list[str]) -> None:
-        self.ids = ids
-        self._answer: dict[str, PanelOrder] = {}
-        self._error: BaseException | None = None
+    def __init__(self, panel: Panel, chunks: list[list[str]]) -> None:
+        self._chunks = chunks
+        self._answers: queue.Queue[tuple[dict[str, PanelOrder], BaseException | None]] = queue.Queue(maxsize=1)
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(panel,), name="lookup-prefetch", daemon=True)
         self._thread.start()
 
     def _run(self, panel: Panel) -> None:
         try:
-            faults.point("forwarding.prefetch")
-            self._answer = panel.adapter().get_orders(self.ids)
-            faults.point("forwarding.prefetched")
-        except BaseException as exc:  # handed to the job's thread by result()
-            self._error = exc
+            for ids in self._chunks:
+                if self._stop.is_set():
+                    return
+                try:
+                    faults.point("forwarding.prefetch")
+                    answer = panel.adapter().get_orders(ids)
+                    faults.point("forwarding.prefetched")
+                except BaseException as exc:  # handed to the job's thread by result()
+                    self._answers.put(({}, exc))
+                    return
+                self._answers.put((answer, None))
         finally:
             connections.close_all()  # this thread's own connection
 
     def result(self) -> dict[str, PanelOrder]:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._answer
+        """The next chunk's answer, in order (waits for its call)."""
+        answer, error = self._answers.get()
+        if error is not None:
+            raise error
+        return answer
 
     def discard(self) -> None:
-        """Wait for the call to end and drop its answer (the job is stepping aside or failed)."""
-        self._thread.join()
+        """Stop the calls, wait for the one under way, drop the answers (the job steps aside or
+        failed; nothing was written from them: those orders are looked up again next time)."""
+        self._stop.set()
+        while self._thread.is_alive():
+            try:
+                self._answers.get(timeout=0.05)  # a call that ends now must not wait to hand over
+            except queue.Empty:
+                pass
 
 
 def save_orders(orders: list[RequestOrder]) -> None:

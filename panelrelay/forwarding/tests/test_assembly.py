@@ -117,9 +117,9 @@ def test_with_one_worker_a_full_part_is_sent_before_the_last_lookup(wired, fake_
     sent_at_each_lookup: list[int] = []
     original = Decider.lookup_chunk
 
-    def lookup(self, panel, chunk):
+    def lookup(self, panel, chunk, *ahead):
         sent_at_each_lookup.append(len(fake_telegram.messages_to(GROUP)))
-        original(self, panel, chunk)
+        return original(self, panel, chunk, *ahead)
 
     monkeypatch.setattr(Decider, "lookup_chunk", lookup)
     # One thread: the lookup job itself must step aside for the part to go before the next lookup.

@@ -99,9 +99,10 @@ def test_a_worker_asked_to_stop_yields_after_the_lookup_in_flight(request_of_300
 
     original = Decider.lookup_chunk
 
-    def lookup_then_sigterm(self, panel, chunk):
-        original(self, panel, chunk)
+    def lookup_then_sigterm(self, panel, chunk, *ahead):
+        following = original(self, panel, chunk, *ahead)
         registry.STOPPING.set()
+        return following
 
     monkeypatch.setattr(Decider, "lookup_chunk", lookup_then_sigterm)
     try:
