@@ -60,7 +60,9 @@ def _bucket_sql(end: str, start: str) -> Func:
     """PostgreSQL computes bucket() of end − start itself, so only grouped rows come back."""
     return Func(
         ExpressionWrapper(F(end) - F(start), output_field=DurationField()),
-        template=f"floor(ln(1 + greatest(extract(epoch from %(expressions)s), 0)) / ln({BASE}))::int",
+        # GREATEST ignores NULLs on PostgreSQL: a missing end (not answered) must stay NULL, not bucket 0.
+        template=f"floor(ln(1 + greatest(extract(epoch from %(expressions)s), 0 * extract(epoch from %(expressions)s)))"
+        f" / ln({BASE}))::int",
         output_field=IntegerField(),
     )
 
