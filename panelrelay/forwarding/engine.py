@@ -35,7 +35,7 @@ from panelrelay.panels.services import ResolvedOrder, resolve_orders
 from panelrelay.reading.guarantee import refill_allowed, refill_period
 from panelrelay.routing.resolve import Router
 from panelrelay.worker.queue import backoff, enqueue
-from panelrelay.worker.registry import Retry, stop_requested
+from panelrelay.worker.registry import Retry, spare_thread, stop_requested
 
 log = logging.getLogger("panelrelay.forwarding")
 CHUNK = 100
@@ -60,9 +60,10 @@ def process_request(request: ForwardRequest) -> None:
                     if n and stop_requested():  # a deploy: the next worker carries on from here
                         raise Retry(0, "the worker is stopping; the remaining orders are looked up next")
                     ahead = decider.lookup_chunk(panel, chunk, ahead, chunks[n + 1 :])
-                    # Full parts are written now and their deliveries queued (assembly.py); this job
-                    # steps aside so that even a single worker sends them while the lookups go on.
-                    if assemble_full_parts(request) and n + 1 < len(chunks):
+                    # Full parts are written now and their deliveries queued (assembly.py). A worker
+                    # with a free thread sends them beside this job; one without (a single thread,
+                    # or all busy) gets them sent because this job steps aside (its prefetch is dropped).
+                    if assemble_full_parts(request) and n + 1 < len(chunks) and not spare_thread():
                         raise Retry(0, "full messages go out first; the lookups carry on next")
             finally:
                 if ahead is not None:  # a prefetch never outlives the job; its answer is dropped

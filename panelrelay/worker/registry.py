@@ -19,6 +19,21 @@ def stop_requested() -> bool:
     return STOPPING.is_set()
 
 
+# The thread running a job knows whether its worker has a thread to spare right now (runner.py
+# sets `spare` per job thread): a long job need not step aside for short ones when one is free.
+_JOB_THREAD = threading.local()
+
+
+def set_spare_check(check: Callable[[], bool] | None) -> None:
+    _JOB_THREAD.spare = check
+
+
+def spare_thread() -> bool:
+    """True when this job's worker can run another job beside it now (a free thread)."""
+    check = getattr(_JOB_THREAD, "spare", None)
+    return bool(check and check())
+
+
 @dataclass
 class Periodic:
     kind: str

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from panelrelay.worker.models import Heartbeat, Job
 from panelrelay.worker.queue import claim, run_job, schedule_periodic
-from panelrelay.worker.registry import STOPPING
+from panelrelay.worker.registry import STOPPING, set_spare_check
 
 log = logging.getLogger("panelrelay.worker")
 HEARTBEAT_EVERY = 5.0
@@ -39,6 +39,7 @@ class Worker:
         self._wake = threading.Event()  # a job thread finished: its slot is free
         self._scheduled_at = -1.0
         self._counts = threading.Lock()
+        self._active = 0  # jobs running in this worker's threads now
         self._beat_at = 0.0
         self._done = 0
         self._failed = 0
@@ -152,6 +153,9 @@ class Worker:
                 thread.join()
 
     def _run_one(self, job: Job) -> None:
+        with self._counts:
+            self._active += 1
+        set_spare_check(lambda: self._active < self.threads)
         try:
             ok = run_job(job, self.id)
             with self._counts:
@@ -160,6 +164,9 @@ class Worker:
                 else:
                     self._failed += 1
         finally:
+            set_spare_check(None)
+            with self._counts:
+                self._active -= 1
             connections.close_all()  # this thread's own connection
             self._wake.set()
 

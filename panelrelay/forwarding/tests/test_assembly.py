@@ -23,6 +23,7 @@ from panelrelay.core import faults
 from panelrelay.core.models import RateSlot
 from panelrelay.demo import scenario
 from panelrelay.forwarding import assembly
+from panelrelay.forwarding import jobs as forwarding_jobs
 from panelrelay.forwarding.assembly import assemble_full_parts, assemble_messages
 from panelrelay.forwarding.delivery import deliver_message
 from panelrelay.forwarding.engine import Decider, process_request
@@ -258,3 +259,43 @@ def test_a_part_goes_once_the_one_before_it_has_failed_or_lost_its_job(wired, fa
     Job.objects.filter(key=f"deliver:{two.id}").update(state=Job.FAILED)  # given up, outcome never recorded
     deliver_message(Message.objects.get(pk=three.pk))
     assert [m["text"] for m in fake_telegram.messages_to(GROUP)] == [three.text]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_a_spare_thread_the_lookup_job_does_not_step_aside(wired, fake_telegram, fake_panel, monkeypatch) -> None:
+    """A worker with a free thread sends full parts beside the lookups: the job goes on, no answer is dropped."""
+    request = wired(300)
+    monkeypatch.setattr("panelrelay.forwarding.engine.spare_thread", lambda: True)
+    runs = Counter[str]()
+    original = forwarding_jobs.process_request
+
+    def counted(req: ForwardRequest) -> None:
+        runs["process"] += 1
+        original(req)
+
+    monkeypatch.setattr(forwarding_jobs, "process_request", counted)
+    fake_panel.reset_stats()
+    scenario.drain(timeout=60, worker=Worker(worker_id="one", idle_sleep=0.01, threads=1))
+    assert runs["process"] == 1, "one run: the lookup job never stepped aside"
+    assert fake_panel.stats()["orders_by_ids"] == 3, "three chunks, three calls: no prefetched answer dropped"
+    assert set(request.orders.values_list("state", flat=True)) == {RequestOrder.SENT}
+    assert len(fake_telegram.messages_to(GROUP)) == 4
+
+
+def test_a_job_thread_knows_whether_its_worker_has_a_thread_to_spare() -> None:
+    from panelrelay.worker import registry
+
+    assert registry.spare_thread() is False, "outside a worker's job thread: nothing to spare"
+    free = [True]
+    registry.set_spare_check(lambda: free[0])
+    try:
+        assert registry.spare_thread() is True
+        free[0] = False
+        assert registry.spare_thread() is False
+        seen: list[bool] = []
+        other = threading.Thread(target=lambda: seen.append(registry.spare_thread()))
+        other.start()
+        other.join()
+        assert seen == [False], "the check belongs to the job's own thread"
+    finally:
+        registry.set_spare_check(None)
