@@ -6,6 +6,7 @@ Routes (header `apikey`: the global key, or the token of the instance named in t
   GET  /group/fetchAllGroups/{instance}?getParticipants=false|true → [{id, subject, size, ...}]
   GET  /instance/connectionState/{instance}        {"instance": {"instanceName", "state"}}
   POST /chat/whatsappNumbers/{instance}            {numbers: [...]} → [{exists, jid, number}]
+  POST /chat/findChats/{instance}                  {where?} → [{id, remoteJid, pushName, updatedAt, ...}]
   GET  /instance/fetchInstances                    instances the key may see
 
 Errors, all `{"status": N, "error": "<reason>", "response": {"message": ...}}` like main.ts:
@@ -214,6 +215,10 @@ class FakeEvolution(MessagingFake):
     def find_messages(self, req: FakeRequest) -> Reply:
         return self._guarded(req, self._find_messages)
 
+    @route("POST", r"/chat/findChats/" + INSTANCE)
+    def find_chats(self, req: FakeRequest) -> Reply:
+        return self._guarded(req, self._find_chats)
+
     @route("GET", r"/instance/fetchInstances")
     def fetch_instances(self, req: FakeRequest) -> Reply:
         try:
@@ -280,6 +285,28 @@ class FakeEvolution(MessagingFake):
                 records = [r for r in records if r["key"].get(name) == key[name]]
         page = {"total": len(records), "pages": 1 if records else 0, "currentPage": 1, "records": records[:50]}
         return json_reply({"messages": page})
+
+    def _find_chats(self, req: FakeRequest, instance: Instance) -> Reply:
+        """POST /chat/findChats/{instance}: every chat the instance stored, [{id, remoteJid, pushName,
+        updatedAt, …}] (Evolution v2's Chat rows; the order is the database's, not promised)."""
+        _validated(req, ())
+        with self.lock:
+            self._require_open(instance)
+            last: dict[str, dict[str, Any]] = {}
+            for m in [m for m in self.sent if m.get("instance") == instance.name] + [
+                m for m in self.inbound if m.get("instance", instance.name) == instance.name
+            ]:
+                jid = str(m["chat_id"]).removesuffix("@c.us")
+                jid = jid if "@" in jid else f"{jid}@s.whatsapp.net"
+                if jid not in last or last[jid]["at"] < m["at"]:
+                    last[jid] = {"at": m["at"], "name": m.get("name", "") if "sender" in m else ""}
+        rows = [
+            {"id": f"chat{abs(hash(jid)) % 10**8}", "remoteJid": jid, "name": None, "labels": [],
+             "pushName": row["name"] or None, "profilePicUrl": None, "instanceId": instance.id,
+             "createdAt": _iso(row["at"]), "updatedAt": _iso(row["at"])}
+            for jid, row in sorted(last.items())
+        ]  # fmt: skip
+        return json_reply(rows)
 
     def _record(self, instance: Instance, entry: dict[str, Any]) -> dict[str, Any]:
         """A Baileys message someone else wrote, as Evolution v2 stores and posts it."""
@@ -503,3 +530,7 @@ def _baileys_message(instance: Instance, jid: str, text: str) -> dict[str, Any]:
 
 if __name__ == "__main__":
     serve_main(FakeEvolution)
+
+
+def _iso(at: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{int(at * 1000) % 1000:03d}Z"

@@ -10,6 +10,7 @@ Routes (all but /ping need `X-Api-Key` when the fake has an api_key):
                                           {"<id>": {...}}; limit, offset, sortBy=id|subject,
                                           sortOrder=asc|desc, exclude=participants
   GET  /api/{session}/groups/count        {"count": n}
+  GET  /api/{session}/chats               [{id, name, conversationTimestamp}], sortBy/sortOrder/limit/offset
   GET  /ping                              {"message": "pong"}
 
 Errors (NestJS shapes, as WAHA answers):
@@ -169,6 +170,10 @@ class FakeWAHA(MessagingFake):
     def chat_messages(self, req: FakeRequest) -> Reply:
         return self._guarded(req, self._chat_messages)
 
+    @route("GET", r"/api/(?P<session>[^/]+)/chats")
+    def chats(self, req: FakeRequest) -> Reply:
+        return self._guarded(req, self._chats)
+
     @route("GET", r"/api/(?P<session>[^/]+)/groups/count")
     def groups_count(self, req: FakeRequest) -> Reply:
         return self._guarded(req, self._groups_count)
@@ -240,6 +245,25 @@ class FakeWAHA(MessagingFake):
                     raise nest_error(400, "Bad Request", [f"{name} must be an integer number"])
                 items = [i for i in items if keep(i["timestamp"], int(query[name]))]
         offset, limit = _count(query.get("offset"), 0), _count(query.get("limit"), 10)
+        return json_reply(items[offset : offset + limit])
+
+    def _chats(self, req: FakeRequest) -> Reply:
+        """GET /api/{session}/chats?sortBy=conversationTimestamp|id|name&sortOrder=desc|asc&limit&offset
+        (WAHA docs, Chats): every chat with a message, as the NOWEB engine lists them."""
+        query = req.query
+        sort_by, order = query.get("sortBy", ""), query.get("sortOrder", "desc")
+        if sort_by not in ("", "conversationTimestamp", "id", "name") or order not in ("desc", "asc"):
+            raise nest_error(400, "Bad Request", ["sortBy or sortOrder must be one of the allowed values"])
+        with self.lock:
+            session = self._session(req.params["session"], expected="WORKING")
+            last: dict[str, float] = {}
+            for m in [m for m in self.sent if m.get("session") == session.name] + self.inbound:
+                last[m["chat_id"]] = max(last.get(m["chat_id"], 0.0), m["at"])
+        items = [{"id": chat, "name": None, "conversationTimestamp": int(at)} for chat, at in last.items()]
+        key = {"id": "id", "name": "name"}.get(sort_by, "conversationTimestamp")
+        items.sort(key=lambda i: str(i[key] or "") if key != "conversationTimestamp" else i[key],
+                   reverse=order == "desc")  # fmt: skip
+        offset, limit = _count(query.get("offset"), 0), _count(query.get("limit"), 100)
         return json_reply(items[offset : offset + limit])
 
     def _wa_message(self, entry: dict[str, Any], me: str) -> dict[str, Any]:

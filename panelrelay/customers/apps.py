@@ -28,6 +28,8 @@ class CustomersConfig(AppConfig):
         incoming.subscribe("customers.chats", chats.receiver, priority=5)
         if chats.customer_groups not in incoming.CHAT_SOURCES:
             incoming.CHAT_SOURCES.append(chats.customer_groups)
+        if chats.new_private_chats not in incoming.CHAT_SOURCES:
+            incoming.CHAT_SOURCES.append(chats.new_private_chats)
         if answers.on_outcome not in after.OUTCOME_RECEIVERS:
             after.OUTCOME_RECEIVERS.append(answers.on_outcome)
         if linking.on_ticket not in tickets.TICKET_READERS:

@@ -74,8 +74,7 @@ POLLED_SINCE = timedelta(days=30)
 
 def customer_groups(connection: Connection) -> list[str]:
     """transports.incoming.CHAT_SOURCES: a polled gateway reads the owner's customer groups too, and
-    the private chats of customers who wrote there lately (a gateway polled per chat cannot list a
-    new private chat: a customer's first message there needs the webhook)."""
+    the private chats of customers who wrote there lately (a new customer's chat: new_private_chats)."""
     channel = CustomerChannel.objects.filter(connection_id=connection.pk, enabled=True).first()
     if channel is None:
         return []
@@ -88,6 +87,46 @@ def customer_groups(connection: Connection) -> list[str]:
         .values_list("chat_id", flat=True)[:POLLED_PRIVATE]
     )
     return [str(g) for g in channel.groups or []] + list(recent)
+
+
+NEW_CHATS = 20  # most recently active chats of the gateway's chat list looked at per poll
+NEW_SINCE = timedelta(minutes=10)  # a chat never polled before is read from this long ago
+
+
+def new_private_chats(connection: Connection) -> list[str]:
+    """transports.incoming.CHAT_SOURCES: a customer who never wrote before, on a polled WAHA or
+    Evolution connection marked customer support. The gateway's chat list (newest first, private
+    chats only) gives the chats active in the last NEW_SINCE that are no provider destination; one
+    never polled starts NEW_SINCE ago instead of now (its first message is read; ReceivedMessage
+    drops what a second read finds again)."""
+    from panelrelay.transports.base import TransportError
+    from panelrelay.transports.integrations import transport_for
+    from panelrelay.transports.integrations.whatsapp import WhatsAppTransport
+
+    if connection.receive != Connection.RECEIVE_POLL:
+        return []
+    if not CustomerChannel.objects.filter(connection_id=connection.pk, enabled=True).exists():
+        return []
+    transport = transport_for(connection)
+    if not isinstance(transport, WhatsAppTransport):
+        return []
+    try:
+        recent = transport.recent_chats(NEW_CHATS)
+    except TransportError as exc:  # the destinations and known chats are still read
+        log.info("chat list of connection %s not read: %s", connection.pk, exc)
+        return []
+    now = timezone.now().timestamp()
+    since = now - NEW_SINCE.total_seconds()
+    wanted = [chat for chat, at in recent if at >= since]
+    providers = set(
+        Destination.objects.filter(connection_id=connection.pk, target__in=wanted).values_list("target", flat=True)
+    )
+    chats = [chat for chat in wanted if chat not in providers]
+    state = dict(connection.poll_state or {})
+    for chat in chats:
+        state.setdefault(chat, float(int(since)))
+    connection.poll_state = state  # poll_chats starts from these positions and saves what it read
+    return chats
 
 
 def _customers_chat(channel: CustomerChannel, incoming: Incoming) -> bool:

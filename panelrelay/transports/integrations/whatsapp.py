@@ -50,6 +50,11 @@ class WhatsAppTransport(Transport):
         """Messages others wrote in `chat` at or after `since` (a Unix time), oldest first."""
         return []
 
+    def recent_chats(self, limit: int) -> list[tuple[str, float]]:
+        """The gateway's most recently active private chats, newest first, as (our chat id, Unix time
+        of the last activity): how a poller finds a customer who never wrote before. [] if unknown."""
+        return []
+
     def common_error(self, result: Result, body: Any, service: str) -> TransportError | None:
         """The errors every gateway reports alike: a refused key, a 429, a body that is not JSON."""
         if result.status in (401, 403):
@@ -67,6 +72,13 @@ def chat_id(jid: Any) -> str:
     """Our spelling of a WhatsApp chat: people as <number>@c.us (Baileys says @s.whatsapp.net)."""
     value = str(jid or "")
     return value.removesuffix("@s.whatsapp.net") + "@c.us" if value.endswith("@s.whatsapp.net") else value
+
+
+def private_chat(jid: Any) -> str:
+    """Our id of a person's chat (<number>@c.us), or "" for a group, a broadcast or anything else."""
+    value = chat_id(jid)
+    number = value.removesuffix("@c.us")
+    return value if value.endswith("@c.us") and number.isdigit() else ""
 
 
 def when(value: Any) -> datetime:

@@ -21,7 +21,7 @@ from panelrelay.transports.integrations.common import (
     json_of,
     nested,
 )
-from panelrelay.transports.integrations.whatsapp import WhatsAppTransport, incoming
+from panelrelay.transports.integrations.whatsapp import WhatsAppTransport, incoming, private_chat
 
 STATES = {
     "open": ("working", "connected"),
@@ -77,6 +77,18 @@ class EvolutionTransport(WhatsAppTransport):
             if (at is None or at >= since.timestamp()) and same_text(_text_of(item.get("message")), text):
                 return str(key.get("id") or "found")
         return None
+
+    def recent_chats(self, limit: int) -> list[tuple[str, float]]:
+        # POST /chat/findChats/{instance} (Evolution API v2 docs, Chat Controller "Find Chats"):
+        # [{"id", "remoteJid", "pushName", "updatedAt": ISO time, …}], in no promised order.
+        items = self.api("POST", f"/chat/findChats/{self.instance}", timeout=CHECK_TIMEOUT, json={})
+        found = []
+        for item in items if isinstance(items, list) else []:
+            chat = private_chat(item.get("remoteJid")) if isinstance(item, dict) else ""
+            at = _iso_epoch(item.get("updatedAt")) if chat else None
+            if chat and at is not None:
+                found.append((chat, at))
+        return sorted(found, key=lambda f: -f[1])[:limit]
 
     def parse_webhook(self, body: Any) -> list[Incoming]:
         # {"event": "messages.upsert" (or MESSAGES_UPSERT), "instance", "data": message or [messages]}
@@ -149,6 +161,16 @@ def _incoming(transport: EvolutionTransport, item: Any) -> Incoming | None:
     return incoming(transport, chat=key.get("remoteJid"), sender=key.get("participant") or item.get("participant"),
                     name=item.get("pushName"), text=text, message_id=key.get("id"), reply_to=reply_to,
                     at=item.get("messageTimestamp"), raw=item)  # fmt: skip
+
+
+def _iso_epoch(value: Any) -> float | None:
+    if isinstance(value, str) and not value.strip().lstrip("-").isdigit():
+        try:
+            at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return at.timestamp() if at.tzinfo else None
+    return epoch(value)
 
 
 def _quoted_id(item: dict[str, Any], message: dict[str, Any]) -> str:

@@ -20,7 +20,7 @@ from panelrelay.transports.integrations.common import (
     json_of,
     nested,
 )
-from panelrelay.transports.integrations.whatsapp import WhatsAppTransport, incoming
+from panelrelay.transports.integrations.whatsapp import WhatsAppTransport, incoming, private_chat
 
 STATES = {
     "WORKING": ("working", "session WORKING"),
@@ -78,6 +78,19 @@ class WahaTransport(WhatsAppTransport):
         items = self.api("GET", path, timeout=CHECK_TIMEOUT, params=params)
         found = [_incoming(self, item) for item in (items if isinstance(items, list) else [])]
         return sorted((f for f in found if f is not None), key=lambda f: f.at)
+
+    def recent_chats(self, limit: int) -> list[tuple[str, float]]:
+        # GET /api/{session}/chats?sortBy=conversationTimestamp&sortOrder=desc&limit=&offset= (WAHA
+        # docs, Chats: "Get chats"); ids are strings, or {"_serialized"} objects on some engines.
+        params = {"limit": str(limit), "offset": "0", "sortBy": "conversationTimestamp", "sortOrder": "desc"}
+        items = self.api("GET", f"/api/{quote(self.session, safe='')}/chats", timeout=CHECK_TIMEOUT, params=params)
+        found = []
+        for item in items if isinstance(items, list) else []:
+            chat = private_chat(_serialized(item.get("id"))) if isinstance(item, dict) else ""
+            at = epoch(item.get("conversationTimestamp") or item.get("timestamp")) if chat else None
+            if chat and at is not None:
+                found.append((chat, at))
+        return sorted(found, key=lambda f: -f[1])[:limit]
 
     def find_sent(self, target: str, text: str, since: datetime) -> str | None:
         # GET /api/{session}/chats/{chatId}/messages with WAHA's filter.* query (newest first).
