@@ -249,7 +249,7 @@ class FakeWAHA(MessagingFake):
 
     def _chats(self, req: FakeRequest) -> Reply:
         """GET /api/{session}/chats?sortBy=conversationTimestamp|id|name&sortOrder=desc|asc&limit&offset
-        (WAHA docs, Chats): every chat with a message, as the NOWEB engine lists them."""
+        (as the waha.js SDK types getChats): every chat with a message, as the NOWEB engine lists them."""
         query = req.query
         sort_by, order = query.get("sortBy", ""), query.get("sortOrder", "desc")
         if sort_by not in ("", "conversationTimestamp", "id", "name") or order not in ("desc", "asc"):

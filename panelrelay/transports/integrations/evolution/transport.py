@@ -79,8 +79,8 @@ class EvolutionTransport(WhatsAppTransport):
         return None
 
     def recent_chats(self, limit: int) -> list[tuple[str, float]]:
-        # POST /chat/findChats/{instance} (Evolution API v2 docs, Chat Controller "Find Chats"):
-        # [{"id", "remoteJid", "pushName", "updatedAt": ISO time, …}], in no promised order.
+        # POST /chat/findChats/{instance}, route and rows as the evolution-api-sdk types them (a guess:
+        # docs/DECISIONS.md): [{"id", "remoteJid", "pushName", "updatedAt": ISO time, …}], no promised order.
         items = self.api("POST", f"/chat/findChats/{self.instance}", timeout=CHECK_TIMEOUT, json={})
         found = []
         for item in items if isinstance(items, list) else []:

@@ -80,8 +80,9 @@ class WahaTransport(WhatsAppTransport):
         return sorted((f for f in found if f is not None), key=lambda f: f.at)
 
     def recent_chats(self, limit: int) -> list[tuple[str, float]]:
-        # GET /api/{session}/chats?sortBy=conversationTimestamp&sortOrder=desc&limit=&offset= (WAHA
-        # docs, Chats: "Get chats"); ids are strings, or {"_serialized"} objects on some engines.
+        # GET /api/{session}/chats?sortBy=conversationTimestamp&sortOrder=desc&limit=&offset= as the
+        # waha.js SDK types getChats (docs/DECISIONS.md: read from the SDK, not a WAHA docs page); ids
+        # are strings, or {"_serialized"} objects on some engines.
         params = {"limit": str(limit), "offset": "0", "sortBy": "conversationTimestamp", "sortOrder": "desc"}
         items = self.api("GET", f"/api/{quote(self.session, safe='')}/chats", timeout=CHECK_TIMEOUT, params=params)
         found = []
