@@ -19,6 +19,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from django.db import connections
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -293,6 +294,28 @@ def export_orders(workspace: Workspace, user_id: int | None, f: Filters) -> Quer
     return orders(workspace, user_id, f).order_by("-request_id", "id")
 
 
+def _whole_result_plan(qs: QuerySet[Any, Any], chunk_size: int) -> Iterator[Any]:
+    """qs.iterator(chunk_size), planned by PostgreSQL for reading every row rather than the first ones.
+
+    Django reads an iterator through a server-side cursor, which PostgreSQL plans for the first
+    cursor_tuple_fraction (10 %) of the rows: for the export that is a walk of every order by request,
+    filtering out most (1.2 s for the 70,070 failed orders of a year's data), instead of an index scan
+    of just the matching ones, a hash join and a sort (0.4 s). An export reads every row, and outside
+    a transaction the cursor is WITH HOLD, so PostgreSQL computes all of it before the first fetch
+    anyway. The setting is the session's, so it is reset when the iteration ends or is abandoned."""
+    connection = connections[qs.db]
+    if connection.vendor != "postgresql":
+        yield from qs.iterator(chunk_size=chunk_size)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET cursor_tuple_fraction = 1.0")
+    try:
+        yield from qs.iterator(chunk_size=chunk_size)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET cursor_tuple_fraction")
+
+
 def export_rows(qs: QuerySet[RequestOrder]) -> Iterator[list[Any]]:
     """The header, then one list per order."""
     yield HEADER
@@ -305,7 +328,7 @@ def export_rows(qs: QuerySet[RequestOrder]) -> Iterator[list[Any]]:
 
     for (created, panel, command, source, order_id, external_id, alias, manual, service_id, service, status,
          destination, state, outcome, reason, sent_at, progress, answer, answer_text, answered_at, watched,
-         confirmed_at) in qs.values_list(*_COLUMNS).iterator(chunk_size=CHUNK):  # fmt: skip
+         confirmed_at) in _whole_result_plan(qs.values_list(*_COLUMNS), CHUNK):  # fmt: skip
         requested = stamps.get(created)
         if requested is None:
             if len(stamps) > 1000:
