@@ -250,7 +250,10 @@ def main() -> None:
     ap.add_argument("--db", default="")
     ap.add_argument("--reuse", action="store_true", help="the --db is seeded already (info in its .json)")
     ap.add_argument("--write", default="")
+    ap.add_argument("--export-only", action="store_true", help="time only the CSV export (no pages, no table)")
     args = ap.parse_args()
+    if args.export_only and args.write:
+        ap.error("--export-only times the export alone: it writes no table")
 
     base = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     name = args.db or f"bench_pages_{uuid.uuid4().hex[:8]}"
@@ -307,7 +310,7 @@ def main() -> None:
 
         rows = []
         workers = _workers(gunicorn.pid)
-        for label, path in _pages(info, args.requests + 1):
+        for label, path in [] if args.export_only else _pages(info, args.requests + 1):
             p50, p95, status, cpu = _time(http, path, args.runs, workers)
             n_queries, db_ms = _queries(cookie, path)
             rows.append((label, path, p50, p95, cpu, n_queries, db_ms, status))
@@ -322,7 +325,8 @@ def main() -> None:
                 streamed += 1
         stream_s, stream_cpu = time.perf_counter() - t0, _cpu_seconds(workers) - c0
         streamed -= 1  # the header
-        print(f"export streamed: {streamed:,} rows in {stream_s:.2f} s = {streamed / stream_s:,.0f} rows/s", flush=True)
+        print(f"export streamed: {streamed:,} rows in {stream_s:.2f} s = {streamed / stream_s:,.0f} rows/s, "
+              f"web CPU {stream_cpu:.2f} s, load {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
 
         # The background export of every order: the worker job's work, timed in this process.
         from django.contrib.auth import get_user_model
@@ -342,10 +346,12 @@ def main() -> None:
         build_s, build_cpu = time.perf_counter() - t0, time.process_time() - c0
         job.refresh_from_db()
         print(f"export built: {built:,} rows in {build_s:.1f} s = {built / build_s:,.0f} rows/s, "
-              f"{job.size / 1e6:,.0f} MB", flush=True)  # fmt: skip
+              f"{job.size / 1e6:,.0f} MB, CPU {build_cpu:.1f} s, load {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
         exports.path_of(job).unlink(missing_ok=True)
         job.delete()
 
+        if args.export_only:
+            return
         table = _table(rows, info, args, total_orders, (streamed, stream_s, stream_cpu), (built, build_s, build_cpu))
         print(table)
         if args.write:

@@ -13,7 +13,7 @@ page view reads every order:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -24,7 +24,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from panelrelay.accounts.models import Workspace
-from panelrelay.core import params
+from panelrelay.core import csvsafe, params
 from panelrelay.forwarding import state_tally
 from panelrelay.forwarding.models import ForwardRequest, Outcome, Progress, RequestOrder
 from panelrelay.panels.models import Panel, Provider
@@ -339,3 +339,72 @@ def export_rows(qs: QuerySet[RequestOrder]) -> Iterator[list[Any]]:
             alias or ("(manual)" if manual else ""), service_id, service, status, destination, state, outcome,
             reason, when(sent_at), progress, answer, answer_text, when(answered_at), watched, when(confirmed_at),
         ]  # fmt: skip
+
+
+# On PostgreSQL the export's CSV is written by the database (csvsafe.copy_chunks: COPY … TO STDOUT),
+# with a quarter of the web process's CPU of the rows above through Python and a third of the time
+# for a year's file (docs/DECISIONS.md, issue 13), and byte for byte the same file
+# (test_export_copy.py). The SELECT wraps the export queryset's own SQL, so its tenant, permission
+# and filter conditions are those of export_orders() by construction; only the cells are computed
+# outside: every text cell through csvsafe.sql_text() (cell()'s rule), the sources' labels, the
+# "(manual)" alias, and the timestamps as isoformat(timespec="seconds") in the active time zone
+# (to_char() in the session's TimeZone, set to that zone for the COPY and put back after).
+_STAMP = "to_char({}, 'YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM')"
+_TEXT, _WHEN = "text", "when"
+# What each of _COLUMNS becomes (the source and the alias with the manual flag are special).
+_CELLS = [_WHEN, _TEXT, _TEXT, "source", _TEXT, _TEXT, "alias", "manual", _TEXT, _TEXT, _TEXT, _TEXT, _TEXT, _TEXT,
+          _TEXT, _WHEN, _TEXT, _TEXT, _TEXT, _WHEN, _TEXT, _WHEN]  # fmt: skip
+
+
+def _copy_select(qs: QuerySet[RequestOrder]) -> tuple[str, list[Any]]:
+    """The export's SELECT for a COPY, and its parameters: qs's SQL wrapped, rows in qs's order."""
+    ordering = [str(name) for name in qs.query.order_by]
+    if not ordering or not all(isinstance(name, str) for name in qs.query.order_by):
+        raise ValueError("the export's queryset needs an explicit order_by() of field names")
+    keys = [name.lstrip("-") for name in ordering]
+    inner, inner_params = qs.values_list(*_COLUMNS, *keys).query.get_compiler(qs.db).as_sql()
+    names = [f"c{i}" for i in range(len(_COLUMNS) + len(keys))]
+    params: list[Any] = []
+    cells = []
+    for i, kind in enumerate(_CELLS):
+        c = names[i]
+        if kind == _WHEN:
+            cells.append(_STAMP.format(c))
+        elif kind == _TEXT:
+            cells.append(csvsafe.sql_text(c))
+        elif kind == "source":
+            whens = []
+            for value, label in ForwardRequest.SOURCES:
+                whens.append("WHEN %s THEN %s")
+                params += [value, csvsafe.cell(str(label)) or None]
+            cells.append(f"CASE {c} {' '.join(whens)} ELSE {csvsafe.sql_text(c)} END")
+        elif kind == "alias":
+            cells.append(f"CASE WHEN {c} <> '' THEN {csvsafe.sql_text(c)} WHEN {names[i + 1]} THEN '(manual)' END")
+    order = ", ".join(
+        f"{names[len(_COLUMNS) + i]}{' DESC' if name.startswith('-') else ''}" for i, name in enumerate(ordering)
+    )
+    # Only our own column expressions around Django's compiled SQL; every value is a parameter.
+    select = f"SELECT {', '.join(cells)} FROM ({inner}) AS export ({', '.join(names)}) ORDER BY {order}"  # noqa: S608
+    return select, [*params, *inner_params]
+
+
+def export_chunks(qs: QuerySet[RequestOrder], per: int = 1000) -> Generator[tuple[bytes, int]]:
+    """The export's CSV (header first) in chunks of rows, each with its number of rows (the header
+    counts 1): written by PostgreSQL there, by export_rows() and csvsafe elsewhere; the same bytes."""
+    connection = connections[qs.db]
+    zone = getattr(timezone.get_current_timezone(), "key", None)
+    if connection.vendor != "postgresql" or not zone:
+        for text, count in csvsafe.counted_chunks(export_rows(qs), per):
+            yield text.encode(), count
+        return
+    select, params = _copy_select(qs)
+    session_zone = connection.timezone_name  # what Django set the session to (UTC when USE_TZ)
+    if session_zone != zone:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('TimeZone', %s, false)", [zone])
+    try:
+        yield from csvsafe.copy_chunks(connection, select, params, HEADER, per)
+    finally:
+        if session_zone != zone:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('TimeZone', %s, false)", [session_zone])

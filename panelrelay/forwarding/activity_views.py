@@ -97,7 +97,7 @@ def export_csv(request: MemberRequest) -> HttpResponseBase:
         enqueue("forwarding.export", {"export": job.pk}, workspace=ws, key=f"forwarding.export:{job.pk}")
         return redirect("forwarding:export_status", code=job.code)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    return csvsafe.response(activity.export_rows(qs), f"panelrelay-activity-{stamp}.csv")
+    return csvsafe.chunk_response(activity.export_chunks(qs), f"panelrelay-activity-{stamp}.csv")
 
 
 def _own_export(request: MemberRequest, code: UUID) -> Export:
