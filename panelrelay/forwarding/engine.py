@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -55,7 +55,11 @@ def process_request(request: ForwardRequest) -> None:
             decider = Decider(request)
             chunks = [pending[start : start + CHUNK] for start in range(0, len(pending), CHUNK)]
             ahead: Prefetch | None = None  # the next chunk's panel call, under way (issue 14)
+            # Tests run in one transaction on one connection, which a thread cannot see: they fetch in turn.
+            if len(chunks) > 1 and not connection.in_atomic_block:  # the first call goes now, in the thread
+                ahead = Prefetch(panel, [[oid for _, oid in chunk] for chunk in chunks])
             try:
+                refresh_planner_stats(len(pending))  # while the first call is under way
                 for n, chunk in enumerate(chunks):
                     if n and stop_requested():  # a deploy: the next worker carries on from here
                         raise Retry(0, "the worker is stopping; the remaining orders are looked up next")
@@ -118,15 +122,10 @@ class Decider:
     def _write(self, chunk: list[tuple[int, str]], ids: list[str], found: dict[str, ResolvedOrder]) -> None:
         earlier = self._earlier_requests(ids)
         # Only the decided fields are written (save_orders), all of them: the rows need not be read.
-        request = self.request
-        orders = [RequestOrder(id=pk, request_id=request.id, workspace_id=request.workspace_id, panel_order_id=oid,
-                               command_slug=self.command.slug if self.command else "") for pk, oid in chunk]  # fmt: skip
-        now = timezone.now()
+        orders = [Decided(pk, oid) for pk, oid in chunk]
         for order in orders:
-            order.looked_up = True
-            order.updated = now
             self._decide(order, found.get(order.panel_order_id), earlier.get(order.panel_order_id))
-        save_orders(orders)
+        save_orders(orders, timezone.now())
 
     def _panel_failed(self, chunk: list[tuple[int, str]], exc: PanelError) -> None:
         age = timezone.now() - self.request.created
@@ -141,7 +140,7 @@ class Decider:
             raise Retry(wait, str(exc))
         _close(qs, RequestOrder.FAILED, Outcome.LOOKUP_FAILED, f"panel lookup failed: {exc}", looked_up=True)
 
-    def _decide(self, order: RequestOrder, found: ResolvedOrder | None, earlier: tuple | None) -> None:
+    def _decide(self, order: Decided, found: ResolvedOrder | None, earlier: tuple | None) -> None:
         if found is None:
             return _set(order, RequestOrder.SKIPPED, Outcome.NOT_FOUND, "not found in the panel")
         order.external_id = found.external_id or ""
@@ -172,7 +171,7 @@ class Decider:
             return _set(order, RequestOrder.FAILED, Outcome.DESTINATION_BROKEN, why)
         _set(order, RequestOrder.QUEUED, Outcome.ROUTED, decision.reason)
 
-    def _refusal(self, order: RequestOrder, found: ResolvedOrder, earlier: tuple | None) -> tuple[str, str] | None:
+    def _refusal(self, order: Decided, found: ResolvedOrder, earlier: tuple | None) -> tuple[str, str] | None:
         """Why the order may not be forwarded, as (outcome code, sentence), or None."""
         command = self.command
         if command is None:
@@ -228,9 +227,38 @@ class Decider:
         return latest
 
 
-UPDATE_FIELDS = [
-    "looked_up", "state", "outcome", "reason", "external_id", "provider", "provider_alias", "manual", "service_id",
-    "service_name", "status_label", "customer", "destination", "destination_label", "rule", "updated",
+class Decided:
+    """One order's decided fields, as save_orders() writes them (a model instance per order cost
+    more CPU than deciding it: Model.__init__ fills ~30 fields, and each value went through
+    get_db_prep_save again on the way out). The defaults are the model's."""
+
+    __slots__ = ("id", "panel_order_id", "state", "outcome", "reason", "external_id", "provider",
+                 "provider_alias", "manual", "service_id", "service_name", "status_label", "customer",
+                 "destination", "destination_label", "rule")  # fmt: skip
+
+    def __init__(self, pk: int, panel_order_id: str) -> None:
+        self.id, self.panel_order_id = pk, panel_order_id
+        self.state: str = RequestOrder.PENDING
+        self.outcome: str = Outcome.LOOKING_UP
+        self.reason = ""
+        self.external_id = self.provider_alias = self.service_id = self.service_name = ""
+        self.status_label = self.customer = self.destination_label = ""
+        self.provider: Any = None
+        self.destination: Any = None
+        self.manual = False
+        self.rule: int | None = None
+
+
+# The columns save_orders() writes, each with how a Decided gives its value (the same for every row:
+# looked_up and updated are added as one value for the whole chunk).
+UPDATE_COLUMNS: list[tuple[str, Any]] = [
+    ("state", lambda o: o.state), ("outcome", lambda o: o.outcome), ("reason", lambda o: o.reason),
+    ("external_id", lambda o: o.external_id), ("provider", lambda o: o.provider.pk if o.provider else None),
+    ("provider_alias", lambda o: o.provider_alias), ("manual", lambda o: o.manual),
+    ("service_id", lambda o: o.service_id), ("service_name", lambda o: o.service_name),
+    ("status_label", lambda o: o.status_label), ("customer", lambda o: o.customer),
+    ("destination", lambda o: o.destination.pk if o.destination else None),
+    ("destination_label", lambda o: o.destination_label), ("rule", lambda o: o.rule),
 ]  # fmt: skip
 
 
@@ -284,44 +312,68 @@ class Prefetch:
                 pass
 
 
-def save_orders(orders: list[RequestOrder]) -> None:
-    """Write the decided fields of many orders in one set-based UPDATE.
+def refresh_planner_stats(rows: int) -> None:
+    """ANALYZE the orders table when PostgreSQL's picture of it (pg_class.reltuples, -1 when never
+    analyzed) counts fewer rows than this request alone has: a new install's first large request.
+    Its planner would otherwise take the table for a few rows and read every undecided order for each
+    chunk (a scan of the whole workspace through any (workspace, …) index, 100 times). Autovacuum
+    would get there within a minute or so; here it costs ~30 ms once. A table whose statistics
+    are in step with its size is never analyzed here."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [RequestOrder._meta.db_table])
+        known = cursor.fetchone()
+        if known is not None and known[0] < rows:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(RequestOrder._meta.db_table)}")
+
+
+def save_orders(orders: list[Decided], now: datetime) -> None:
+    """Write the decided fields of many orders in one set-based UPDATE, marked looked up at `now`.
 
     Django's bulk_update builds a CASE WHEN per field and row (15 ms of CPU per order); an
     executemany is still one statement per row for the database to plan and run. Here the rows
     travel as one parameter per column (PostgreSQL arrays, `unnest`) or one VALUES list
-    (SQLite), and the database joins them to the orders by id: one statement per chunk.
+    (SQLite), and the database joins them to the orders by id: one statement per chunk. What is
+    the same for every row (looked_up, updated) is one parameter.
 
     Only an order still in no message is written: a stale run of the same job (its lease ran out
     while it waited on the panel) must not set an order that has since gone out back to queued.
     """
     if not orders:
         return
-    concrete = {f.name: f for f in RequestOrder._meta.concrete_fields}  # their column is never None
-    fields = [concrete[name] for name in UPDATE_FIELDS]
+    meta = RequestOrder._meta
+    concrete = {f.name: f for f in meta.concrete_fields}
+    fields = [concrete[name] for name, _ in UPDATE_COLUMNS]
     quote = connection.ops.quote_name
-    table = quote(RequestOrder._meta.db_table)
-    rows = [[o.pk] + [f.get_db_prep_save(getattr(o, f.attname), connection) for f in fields] for o in orders]
+    table = quote(meta.db_table)
+    columns = [[o.id for o in orders]] + [[value(o) for o in orders] for _, value in UPDATE_COLUMNS]
     if connection.vendor == "postgresql":
         names = ["id", *(f"c{n}" for n in range(len(fields)))]
         arrays = ", ".join(["%s::bigint[]", *(f"%s::{f.cast_db_type(connection)}[]" for f in fields)])
         source = f"unnest({arrays}) AS v({', '.join(names)})"
-        params: list[Any] = [list(column) for column in zip(*rows, strict=True)]
+        params: list[Any] = columns
     else:
         names = [f"column{n + 1}" for n in range(len(fields) + 1)]
         one = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
-        source = f"(VALUES {', '.join([one] * len(rows))}) AS v"
-        params = [value for row in rows for value in row]
+        source = f"(VALUES {', '.join([one] * len(orders))}) AS v"
+        params = [value for row in zip(*columns, strict=True) for value in row]
     assignments = ", ".join(
-        f"{quote(f.column or f.attname)} = v.{name}" for f, name in zip(fields, names[1:], strict=True)
+        [f"{quote(f.column or f.attname)} = v.{name}" for f, name in zip(fields, names[1:], strict=True)]
+        + [f"{quote('looked_up')} = %s", f"{quote('updated')} = %s"]
     )
-    sql = (f"UPDATE {table} SET {assignments} FROM {source} "  # noqa: S608
-           f"WHERE {table}.{quote('id')} = v.{names[0]} AND {table}.{quote('message_id')} IS NULL")  # fmt: skip
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    stamp = concrete["updated"].get_db_prep_save(now, connection)
+    where = f"{table}.{quote('id')} = v.{names[0]} AND {table}.{quote('message_id')} IS NULL"
+    tail: list[Any] = []
+    if connection.vendor == "postgresql":  # the rows by primary key, whatever the statistics say
+        where += f" AND {table}.{quote('id')} = ANY(%s::bigint[])"
+        tail = [columns[0]]
+    sql = f"UPDATE {table} SET {assignments} FROM {source} WHERE {where}"  # noqa: S608
+    with connection.cursor() as cursor:  # parameters in the statement's order: SET, FROM, WHERE
+        cursor.execute(sql, [True, stamp, *params, *tail])
 
 
-def _set(order: RequestOrder, state: str, outcome: str, reason: str) -> None:
+def _set(order: Decided, state: str, outcome: str, reason: str) -> None:
     order.state, order.outcome = state, outcome
     order.reason = reason[:300]
 

@@ -53,14 +53,14 @@ def test_a_failing_prefetch_leaves_the_waiting_orders_retrying_with_the_reason(w
 
     prefetches: list[int] = []
 
-    def fail_the_first_prefetch() -> None:  # in the prefetch thread, before its call
-        if not prefetches:
-            prefetches.append(1)
+    def fail_chunk_2s_call() -> None:  # in the prefetch thread, before each call (chunk 1's is the first)
+        prefetches.append(1)
+        if len(prefetches) == 2:
             fake_panel.fail_next(1, message="Database busy")  # chunk 2's call fails
 
-    with faults.injected("forwarding.prefetch", fail_the_first_prefetch), pytest.raises(Retry):
+    with faults.injected("forwarding.prefetch", fail_chunk_2s_call), pytest.raises(Retry):
         process_request(req)
-    assert prefetches == [1]
+    assert prefetches == [1, 1]  # and no call after the failed one
     assert not _prefetch_threads()  # the failed prefetch did not outlive the job
     first = list(req.orders.order_by("id")[:100])
     assert all(o.looked_up for o in first)
