@@ -30,6 +30,7 @@ TRICKY = [
     "=1+1", "  @x", "-5", "+5", "@SUM(A1)", "\tTAB", "\rCR", "\nLF", "a,b", 'say "hi", then go', '"', "'", ",",
     "line1\nline2", "cr\rin", "crlf\r\nin", "ünïcødé ✓ 日本語 🙂", " leading space", "trailing ", "   ", " ", "",
     "\\.", "\\", "NULL", "a;b", "x=1", "tab\tinside", "- 5", "—dash", "＝fullwidth",
+    "9@x", "#1", "?=x", "~-", "A=1", "Ω-",
 ]  # fmt: skip
 
 
