@@ -19,7 +19,8 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db import connections
+from django.db import DatabaseError, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -388,20 +389,30 @@ def _copy_select(qs: QuerySet[RequestOrder]) -> tuple[str, list[Any]]:
     return select, [*params, *inner_params]
 
 
+def _set_zone(connection: BaseDatabaseWrapper, zone: str) -> bool:
+    """Set the session's TimeZone; False when PostgreSQL does not know the zone (its own tz database
+    may lag Python's), in a savepoint so that a transaction around us goes on."""
+    try:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('TimeZone', %s, false)", [zone])
+    except DatabaseError:
+        return False
+    return True
+
+
 def export_chunks(qs: QuerySet[RequestOrder], per: int = 1000) -> Generator[tuple[bytes, int]]:
     """The export's CSV (header first) in chunks of rows, each with its number of rows (the header
     counts 1): written by PostgreSQL there, by export_rows() and csvsafe elsewhere; the same bytes."""
     connection = connections[qs.db]
-    zone = getattr(timezone.get_current_timezone(), "key", None)
-    if connection.vendor != "postgresql" or not zone:
+    zone = getattr(timezone.get_current_timezone(), "key", None)  # a ZoneInfo's IANA name
+    session_zone = connection.timezone_name  # what Django set the session to (UTC when USE_TZ)
+    copy = connection.vendor == "postgresql" and bool(zone)
+    if copy:
+        select, params = _copy_select(qs)
+    if not copy or (zone != session_zone and not _set_zone(connection, str(zone))):
         for text, count in csvsafe.counted_chunks(export_rows(qs), per):
             yield text.encode(), count
         return
-    select, params = _copy_select(qs)
-    session_zone = connection.timezone_name  # what Django set the session to (UTC when USE_TZ)
-    if session_zone != zone:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('TimeZone', %s, false)", [zone])
     try:
         yield from csvsafe.copy_chunks(connection, select, params, HEADER, per)
     finally:

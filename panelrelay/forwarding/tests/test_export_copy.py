@@ -7,7 +7,9 @@ CRLF line ends and row order, for every filter and for a member who sees only th
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django.db import connection, connections
@@ -205,3 +207,21 @@ def test_the_progress_is_written_while_the_copy_holds_the_connection(shop, monke
         poll.close()
     assert seen[0] == 0 and 0 < max(seen) < 3 * len(TRICKY), seen
     assert seen == sorted(seen)
+
+
+@on_postgresql
+def test_a_zone_postgresql_does_not_know_falls_back_to_the_python_rows(shop) -> None:
+    """Python's tz database can be newer than the server's: the export is then written by Python."""
+    before = _zone()
+    files = [Path(root, "Asia", "Kolkata") for root in zoneinfo.TZPATH if Path(root, "Asia", "Kolkata").exists()]
+    if not files:
+        pytest.skip("no system time zone files")
+    with files[0].open("rb") as source:
+        invented = zoneinfo.ZoneInfo.from_file(source, key="Nowhere/Invented")  # India's rules, a new name
+    f = activity.parse(shop["ws"], QueryDict())
+    with timezone.override(invented):
+        qs = activity.export_orders(shop["ws"], None, f)
+        expected = _python(qs)
+        got, _rows = _chunks(qs)
+    assert got == expected and b"+05:30" in got
+    assert _zone() == before
