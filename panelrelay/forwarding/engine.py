@@ -262,18 +262,29 @@ UPDATE_COLUMNS: list[tuple[str, Any]] = [
 ]  # fmt: skip
 
 
+# Answers the prefetch thread may hold for the job: a window of the panel's calls when the worker has
+# a thread to spare (the job never steps aside), one when it may have to (its answers are then dropped).
+PREFETCH_DEPTH, PREFETCH_DEPTH_ALONE = 5, 1
+
+
 class Prefetch:
-    """The following chunks' panel calls, made one after the other in a thread of its own while the
-    job decides and writes the chunks before them, so that the panel's calls keep the pacing's
-    rhythm instead of waiting for each write (issue 14). The thread stays at most two chunks ahead
-    (one answer waiting, one call under way). Only the adapter's get_orders runs there (its pacing
-    books slots in the database, on the thread's own connection, closed at the end); providers are
-    matched and everything is written in the job's thread. A PanelError is raised by result(),
-    where the sequential call would have raised it, and ends the thread's calls."""
+    """The chunks' panel calls, made one after the other in a thread of its own while the job
+    decides and writes the chunks before them, so that the panel's calls keep the pacing's rhythm
+    instead of waiting for each write (issue 14). The thread holds at most PREFETCH_DEPTH answers
+    the job has not taken: a write that takes longer (the full parts of ten groups written at
+    once, ~0.5 s) no longer stops the calls, the answers wait instead. A job that may step aside
+    (no spare thread in its worker: engine.process_request) keeps one answer ahead, as a step
+    aside drops them and those orders are asked for again. Only the adapter's
+    get_orders runs there (its pacing books slots in the database, on the thread's own
+    connection, closed at the end); providers are matched and everything is written in the job's
+    thread. A PanelError is raised by result(), where the sequential call would have raised it,
+    and ends the thread's calls."""
 
     def __init__(self, panel: Panel, chunks: list[list[str]]) -> None:
         self._chunks = chunks
-        self._answers: queue.Queue[tuple[dict[str, PanelOrder], BaseException | None]] = queue.Queue(maxsize=1)
+        self._answers: queue.Queue[tuple[dict[str, PanelOrder], BaseException | None]] = queue.Queue()
+        depth = PREFETCH_DEPTH if spare_thread() else PREFETCH_DEPTH_ALONE
+        self._room = threading.Semaphore(depth)  # taken per call, given back per answer taken
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(panel,), name="lookup-prefetch", daemon=True)
         self._thread.start()
@@ -281,6 +292,7 @@ class Prefetch:
     def _run(self, panel: Panel) -> None:
         try:
             for ids in self._chunks:
+                self._room.acquire()
                 if self._stop.is_set():
                     return
                 try:
@@ -297,6 +309,7 @@ class Prefetch:
     def result(self) -> dict[str, PanelOrder]:
         """The next chunk's answer, in order (waits for its call)."""
         answer, error = self._answers.get()
+        self._room.release()
         if error is not None:
             raise error
         return answer
@@ -305,11 +318,8 @@ class Prefetch:
         """Stop the calls, wait for the one under way, drop the answers (the job steps aside or
         failed; nothing was written from them: those orders are looked up again next time)."""
         self._stop.set()
-        while self._thread.is_alive():
-            try:
-                self._answers.get(timeout=0.05)  # a call that ends now must not wait to hand over
-            except queue.Empty:
-                pass
+        self._room.release()  # a thread waiting for room wakes up and sees the stop
+        self._thread.join()
 
 
 def refresh_planner_stats(rows: int) -> None:
