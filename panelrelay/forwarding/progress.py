@@ -6,6 +6,7 @@ or given up) both call it, so it sits below both rather than in either.
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from panelrelay.forwarding.models import ForwardRequest, RequestOrder
@@ -13,11 +14,9 @@ from panelrelay.forwarding.models import ForwardRequest, RequestOrder
 
 def finish_requests(request_ids: list[int]) -> None:
     """Stamp `finished` on requests whose every order is final."""
-    open_ids = set(
-        RequestOrder.objects.filter(request_id__in=request_ids)
-        .exclude(state__in=RequestOrder.FINAL)
-        .values_list("request_id", flat=True)
+    # One statement; NOT EXISTS stops at a request's first open order (reading every open order of a
+    # 10,000-order request, sorted, after each message sent cost more than the message's own writes).
+    still_open = RequestOrder.objects.filter(request_id=OuterRef("pk")).exclude(state__in=RequestOrder.FINAL)
+    ForwardRequest.objects.filter(id__in=request_ids, finished__isnull=True).exclude(Exists(still_open)).update(
+        finished=timezone.now()
     )
-    done = [rid for rid in request_ids if rid not in open_ids]
-    if done:
-        ForwardRequest.objects.filter(id__in=done, finished__isnull=True).update(finished=timezone.now())
