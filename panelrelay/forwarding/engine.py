@@ -68,6 +68,11 @@ def process_request(request: ForwardRequest) -> None:
                     # with a free thread sends them beside this job; one without (a single thread,
                     # or all busy) gets them sent because this job steps aside (its prefetch is dropped).
                     if assemble_full_parts(request) and n + 1 < len(chunks) and not spare_thread():
+                        if ahead is not None and ahead.deep:  # a worker of several threads, all busy now:
+                            for extra in chunks[n + 1 : n + 1 + ahead.stop()]:  # the answers in go first
+                                ahead = decider.lookup_chunk(panel, extra, ahead)  # (no call made for nothing)
+                                if ahead is None:  # that answer was an error: its chunk is closed
+                                    break
                         raise Retry(0, "full messages go out first; the lookups carry on next")
             finally:
                 if ahead is not None:  # a prefetch never outlives the job; its answer is dropped
@@ -272,9 +277,11 @@ class Prefetch:
     decides and writes the chunks before them, so that the panel's calls keep the pacing's rhythm
     instead of waiting for each write (issue 14). The thread holds at most PREFETCH_DEPTH answers
     the job has not taken: a write that takes longer (the full parts of ten groups written at
-    once, ~0.5 s) no longer stops the calls, the answers wait instead. A job that may step aside
-    (no spare thread in its worker: engine.process_request) keeps one answer ahead, as a step
-    aside drops them and those orders are asked for again. Only the adapter's
+    once, ~0.5 s) no longer stops the calls, the answers wait instead; a job that steps aside then
+    (its worker's threads all busy) decides the answers in first. A job started without a spare
+    thread (its worker may have only this one) keeps one answer ahead, as its step aside drops
+    them (those orders are asked for again) so that the full parts go out before its next
+    decision. Only the adapter's
     get_orders runs there (its pacing books slots in the database, on the thread's own
     connection, closed at the end); providers are matched and everything is written in the job's
     thread. A PanelError is raised by result(), where the sequential call would have raised it,
@@ -283,8 +290,8 @@ class Prefetch:
     def __init__(self, panel: Panel, chunks: list[list[str]]) -> None:
         self._chunks = chunks
         self._answers: queue.Queue[tuple[dict[str, PanelOrder], BaseException | None]] = queue.Queue()
-        depth = PREFETCH_DEPTH if spare_thread() else PREFETCH_DEPTH_ALONE
-        self._room = threading.Semaphore(depth)  # taken per call, given back per answer taken
+        self.deep = spare_thread()  # else the worker may have one thread only: this job's
+        self._room = threading.Semaphore(PREFETCH_DEPTH if self.deep else PREFETCH_DEPTH_ALONE)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(panel,), name="lookup-prefetch", daemon=True)
         self._thread.start()
@@ -314,12 +321,17 @@ class Prefetch:
             raise error
         return answer
 
-    def discard(self) -> None:
-        """Stop the calls, wait for the one under way, drop the answers (the job steps aside or
-        failed; nothing was written from them: those orders are looked up again next time)."""
+    def stop(self) -> int:
+        """No more calls: wait for the one under way; returns how many answers are in."""
         self._stop.set()
         self._room.release()  # a thread waiting for room wakes up and sees the stop
         self._thread.join()
+        return self._answers.qsize()
+
+    def discard(self) -> None:
+        """Stop the calls, wait for the one under way, drop the answers (the job steps aside or
+        failed; nothing was written from them: those orders are looked up again next time)."""
+        self.stop()
 
 
 def refresh_planner_stats(rows: int) -> None:
