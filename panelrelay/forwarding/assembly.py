@@ -2,8 +2,8 @@
 command, note), across requests.
 
 It keeps pace with the lookups: after each chunk, `assemble_full_parts` writes the parts that
-have reached the destination's length limit (nothing waits for them), and their delivery jobs
-start while the lookups go on. When a request's lookups end, `assemble_messages` writes the rest.
+have reached the destination's length limit, counting every request's routed orders with the same
+note (nothing waits for them), and their delivery jobs start while the lookups go on. When a request's lookups end, `assemble_messages` writes the rest.
 Orders of different requests bound for the same destination and command, with the same note, go
 out in one message: a request that ends while another such request is still being looked up
 leaves its rest for that one (the last to end writes everyone's), for at most MERGE_WINDOW
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, IntegerField, QuerySet, Sum, Value, When
 from django.db.models.functions import Length
 from django.utils import timezone
@@ -43,11 +43,15 @@ from panelrelay.worker.registry import Retry
 
 BATCH_WAIT = 0.5  # seconds between two looks at a batch whose orders are still being looked up
 MERGE_WINDOW = 5.0  # seconds a request's last part may wait for another request's orders
+GROUP_LOCK = 0x50520001  # advisory lock class of _lock_destination (its second key: the destination)
 MERGE_LOOKBACK = timedelta(hours=1)  # older requests still open are stuck on their panel: not waited for
 
 
 def assemble_full_parts(request: ForwardRequest) -> bool:
-    """After a chunk of lookups: write the parts of this request's groups that are full.
+    """After a chunk of lookups: write the parts that are full in the groups of this request's note,
+    with every request's routed orders (four panels' requests each a quarter of a part still fill
+    parts while they are looked up, so a group's parts are spread over the lookups instead of all
+    queued behind the last one: a chat takes one message a second).
 
     The last part of a group is never written here (more orders may still join it), only those
     the next order could not fit in. One aggregate query tells which groups could be full; only
@@ -55,7 +59,8 @@ def assemble_full_parts(request: ForwardRequest) -> bool:
     """
     options = ForwardingSettings.of(request.workspace)
     rows = (
-        RequestOrder.objects.filter(request=request, state=RequestOrder.QUEUED, message__isnull=True)
+        _routed(request.workspace_id)
+        .filter(request__note=request.note)
         .values("destination_id", "command_slug")
         .annotate(chars=Sum(_line_length(options.include_panel_ids)))
     )
@@ -192,22 +197,52 @@ def _write_group(destination: Destination, slug: str, note: str, full_only: bool
         return []
     faults.point("forwarding.before_assign")
     messages = []
-    for number, part in enumerate(parts, start=1):
-        with transaction.atomic():
-            claimed = _claim_into_message(destination, slug, part, len(parts), number, whole=full_only)
+    with transaction.atomic():
+        # One writer of a destination's parts at a time: the others' full parts are the same ones,
+        # so they skip (the next chunk looks again); the rest of a group waits for its turn.
+        if not _lock_destination(destination.pk, wait=not full_only):
+            return []
+        for number, part in enumerate(parts, start=1):
+            body = text.render(template, word, part, note, options.include_panel_ids)
+            claimed = _claim_into_message(destination, slug, part, len(parts), number, whole=full_only, body=body)
             if claimed is None:
                 continue
             message, got = claimed
-            message.text = text.render(template, word, got, note, options.include_panel_ids)
-            Message.objects.filter(pk=message.pk).update(text=message.text)
+            if len(got) < len(part):  # a race took some of the part's orders: the text lists the others
+                message.text = text.render(template, word, got, note, options.include_panel_ids)
+                Message.objects.filter(pk=message.pk).update(text=message.text)
             enqueue("forwarding.deliver", {"message": message.id}, workspace=workspace, run_at=due,
                     key=f"deliver:{message.id}")  # fmt: skip
-        messages.append(message)
+            messages.append(message)
     return messages
 
 
+def _lock_destination(destination_id: int, wait: bool) -> bool:
+    """A transaction-level advisory lock on writing this destination's messages (PostgreSQL; SQLite
+    has one writer at a time anyway). Without `wait`, False when another transaction holds it.
+
+    It only saves work: correctness rests on `_claim_into_message`'s conditional UPDATE. Four
+    requests' jobs that find the same group full after their chunks would otherwise each pack the
+    same part and all but one roll it back after waiting on its rows.
+    """
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [GROUP_LOCK, destination_id])
+            return True
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [GROUP_LOCK, destination_id])
+        return bool(cursor.fetchone()[0])
+
+
 def _claim_into_message(
-    destination: Destination, slug: str, part: list[text.Line], parts: int, number: int, whole: bool = False
+    destination: Destination,
+    slug: str,
+    part: list[text.Line],
+    parts: int,
+    number: int,
+    whole: bool = False,
+    body: str = "",
 ) -> tuple[Message, list[text.Line]] | None:
     """Create a message and move the part's orders into it, only those that are in no message yet.
 
@@ -217,7 +252,8 @@ def _claim_into_message(
     caller writes the text from the orders the message really got, in the same transaction; a
     message that got none is rolled back, so no order is ever in two messages. With `whole`, a
     message that did not get every order of its part is rolled back too (a full part must stay
-    full; its orders wait for the next look).
+    full; its orders wait for the next look). `body` is the text for the whole part: right when
+    every order was taken (the usual case, one round trip fewer), else the caller rewrites it.
     """
     with transaction.atomic():
         message = Message.objects.create(
@@ -225,7 +261,7 @@ def _claim_into_message(
             destination=destination,
             destination_label=str(destination)[:120],
             command_slug=slug,
-            text="",
+            text=body,
             part=number,
             parts=parts,
         )
@@ -236,6 +272,8 @@ def _claim_into_message(
         if not taken or (whole and taken < len(wanted)):
             transaction.set_rollback(True)
             return None
+        if taken == len(wanted):
+            return message, part
         mine = set(RequestOrder.objects.filter(message=message).values_list("id", flat=True))
         return message, [line for line in part if line.order_pk in mine]
 

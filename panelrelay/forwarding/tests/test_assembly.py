@@ -1,7 +1,8 @@
 """Message assembly keeps pace with the lookups, merges requests, and parts arrive in order.
 
 - A part that is full is written (and its delivery queued) right after the chunk that filled it,
-  before the last lookup; the lookup job steps aside so that even one worker sends it meanwhile.
+  before the last lookup, also when several requests filled it together; the lookup job steps
+  aside so that even one worker sends it meanwhile.
 - Orders of requests bound for the same destination and command, with the same note, go out in
   one message; a request alone waits for nothing; a request's rest waits at most MERGE_WINDOW.
 - Part n+1 of a destination's messages never goes before part n is sent (or has failed).
@@ -101,6 +102,23 @@ def test_a_full_part_is_written_and_queued_after_the_chunk_that_filled_it(wired)
     assert Message.objects.count() == 4
     assert sorted(len(lines_of(m)) for m in Message.objects.all()) == [3, 99, 99, 99]
     assert_each_order_once(request.orders.all())
+
+
+@pytest.mark.django_db
+def test_requests_that_fill_a_part_together_get_it_written_while_they_are_looked_up(wired) -> None:
+    """Four panels' requests, each a quarter of a part per group: the part is full across them, and
+    goes out during the lookups instead of waiting, with the group's other parts, for the last one."""
+    first, second = wired(60), wired(60)  # 60 lines of 41 characters: 2,460, under 4,096 alone
+    Decider(fresh(first)).lookup_chunk(first.panel, list(first.orders.values_list("id", "panel_order_id")))
+    assert assemble_full_parts(fresh(first)) is False, "one request's 60 lines are not a full part"
+    Decider(fresh(second)).lookup_chunk(second.panel, list(second.orders.values_list("id", "panel_order_id")))
+    assert assemble_full_parts(fresh(second)) is True
+    [message] = Message.objects.all()
+    assert len(lines_of(message)) == 99
+    in_it = RequestOrder.objects.filter(message=message)
+    assert set(in_it.values_list("request_id", flat=True)) == {first.id, second.id}, "each order keeps its request"
+    assert RequestOrder.objects.filter(message__isnull=True).count() == 21, "the rest waits for more or the end"
+    assert Job.objects.filter(key=f"deliver:{message.id}").exists()
 
 
 @pytest.mark.django_db
