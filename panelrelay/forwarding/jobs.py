@@ -53,7 +53,7 @@ def assemble_batch_job(job: Job) -> None:
         assemble_batch(job.workspace_id, job.payload["batch"])
 
 
-@handler("forwarding.deliver")
+@handler("forwarding.deliver", express=True)
 def deliver(job: Job) -> None:
     message = Message.objects.select_related("destination", "workspace").filter(pk=job.payload["message"]).first()
     if message is None:

@@ -6,6 +6,7 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,35 +48,38 @@ def enqueue(
         return Job.objects.get(key=key)
 
 
-def _due(now: datetime) -> Q:
-    waiting = Q(state=Job.QUEUED, run_at__lte=now)
+def _due(now: datetime, grace: float = 0.0) -> Q:
+    waiting = Q(state=Job.QUEUED, run_at__lte=now - timedelta(seconds=grace))
     abandoned = Q(state=Job.RUNNING, locked_until__lt=now)  # its worker died mid-job
     active_tenant = Q(workspace__isnull=True) | Q(workspace__suspended=False)
     return (waiting | abandoned) & active_tenant
 
 
-def claim(worker_id: str, limit: int = 1) -> list[Job]:
-    """Take up to `limit` due jobs for this worker. Two workers never get the same job."""
+def claim(worker_id: str, limit: int = 1, kinds: Collection[str] | None = None, grace: float = 0.0) -> list[Job]:
+    """Take up to `limit` due jobs for this worker (only of `kinds`, if given; only those due for
+    `grace` seconds already: a busy worker leaves a new job to an idle one first). Two workers
+    never get the same job."""
     now = timezone.now()
     lease = now + timedelta(seconds=settings.WORKER_LEASE_SECONDS)
     won = dict(state=Job.RUNNING, locked_by=worker_id, locked_until=lease, attempts=F("attempts") + 1)
+    due = _due(now, grace) if kinds is None else _due(now, grace) & Q(kind__in=list(kinds))
     if connection.vendor == "postgresql":
         with transaction.atomic():
             # SKIP LOCKED: a row another worker is claiming right now is simply passed over.
-            rows = Job.objects.select_for_update(skip_locked=True, of=("self",)).filter(_due(now))
+            rows = Job.objects.select_for_update(skip_locked=True, of=("self",)).filter(due)
             ids = list(rows.order_by("run_at").values_list("id", flat=True)[:limit])
             if not ids:  # nothing due: the common answer of an idle poll, in one query
                 return []
             Job.objects.filter(id__in=ids).update(**won)
     else:
-        candidates = list(Job.objects.filter(_due(now)).order_by("run_at").values_list("id", flat=True)[: limit * 4])
+        candidates = list(Job.objects.filter(due).order_by("run_at").values_list("id", flat=True)[: limit * 4])
         if not candidates:
             return []
         ids = []
         for job_id in candidates:
             # The WHERE repeats the due test: the UPDATE only matches if nobody claimed the
             # row since we read it, and its row count tells whether we won.
-            if Job.objects.filter(_due(now), id=job_id).update(**won):
+            if Job.objects.filter(due, id=job_id).update(**won):
                 ids.append(job_id)
             if len(ids) >= limit:
                 break

@@ -10,6 +10,9 @@ from panelrelay.worker.models import Job
 
 HANDLERS: dict[str, Callable[[Job], None]] = {}
 PERIODIC: dict[str, Periodic] = {}
+# Kinds short enough to run in a worker's express slot, one beside its busy threads (runner.py):
+# a message that is ready goes out while every thread is in a long lookup.
+EXPRESS: set[str] = set()
 # Set when this worker process was asked to stop (SIGTERM, Ctrl-C, a deploy): a long handler
 # checks it between its steps and re-queues the rest (Retry) instead of holding the stop up.
 STOPPING = threading.Event()
@@ -29,7 +32,8 @@ def set_spare_check(check: Callable[[], bool] | None) -> None:
 
 
 def spare_thread() -> bool:
-    """True when this job's worker can run another job beside it now (a free thread)."""
+    """True when this job's worker can run another job beside it now (a free thread), or a
+    delivery (EXPRESS) at least as soon as the express slot's short job ends."""
     check = getattr(_JOB_THREAD, "spare", None)
     return bool(check and check())
 
@@ -40,11 +44,13 @@ class Periodic:
     every: int  # seconds
 
 
-def handler(kind: str) -> Callable[[Callable[[Job], None]], Callable[[Job], None]]:
-    """Register `fn(job)` as the handler of jobs of this kind."""
+def handler(kind: str, express: bool = False) -> Callable[[Callable[[Job], None]], Callable[[Job], None]]:
+    """Register `fn(job)` as the handler of jobs of this kind; `express`: a short job (EXPRESS)."""
 
     def register(fn: Callable[[Job], None]) -> Callable[[Job], None]:
         HANDLERS[kind] = fn
+        if express:
+            EXPRESS.add(kind)
         return fn
 
     return register

@@ -3,6 +3,8 @@
 A worker runs up to WORKER_THREADS claimed jobs at once, each in a thread of its own: a job that
 waits (a panel's rate window, a chat's pacing, an HTTP answer) never keeps the worker from
 another panel's lookup or a message that is ready to go. Processes add CPU; threads add waiting.
+With every thread busy, one short job (registry.EXPRESS: a delivery) may run beside them in the
+express slot: four panels' lookups on four threads still send their full parts as they fill.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from django.utils import timezone
 
 from panelrelay.worker.models import Heartbeat, Job
 from panelrelay.worker.queue import claim, run_job, schedule_periodic
-from panelrelay.worker.registry import STOPPING, set_spare_check
+from panelrelay.worker.registry import EXPRESS, STOPPING, set_spare_check
 
 log = logging.getLogger("panelrelay.worker")
 HEARTBEAT_EVERY = 5.0
@@ -131,10 +133,19 @@ class Worker:
                         del running[pk]
                 close_old_connections()
                 claimed = []
-                if len(running) < self.threads:
+                # Every thread busy: one more job may run beside them if it is short (the express
+                # slot, EXPRESS kinds: a delivery), so a long lookup need not step aside for it.
+                free, kinds = self.threads - len(running), None
+                if free <= 0 and EXPRESS and len(running) == self.threads:
+                    free, kinds = 1, EXPRESS
+                # A busy worker takes a job only once it has been due a little while (up to one
+                # idle poll, by how busy it is): an idle worker polling meanwhile takes it first,
+                # so several processes share the lookups (and the cores) instead of one holding all.
+                grace = self.idle_sleep * min(len(running), self.threads) / self.threads
+                if free > 0:
                     try:
                         self._schedule()
-                        claimed = claim(self.id, limit=self.threads - len(running))
+                        claimed = claim(self.id, limit=free, kinds=kinds, grace=grace)
                     except Exception:  # a database hiccup: log, wait, try again rather than die
                         log.exception("worker %s: loop error, pausing", self.id)
                         self.stopping.wait(max(self.idle_sleep, 2.0))
@@ -155,7 +166,9 @@ class Worker:
     def _run_one(self, job: Job) -> None:
         with self._counts:
             self._active += 1
-        set_spare_check(lambda: self._active < self.threads)
+        # A free thread, or the express slot: a delivery runs beside this job now or as soon as
+        # the short job in the slot ends (only a worker with threads has one).
+        set_spare_check(lambda: self._active < self.threads or bool(EXPRESS))
         try:
             ok = run_job(job, self.id)
             with self._counts:

@@ -48,6 +48,13 @@ class QueueTestCase(TestCase):
         self.assertEqual(claim("w2", limit=10), [])
         self.assertEqual(Job.objects.get(pk=late.pk).state, Job.QUEUED)
 
+    def test_a_claim_can_ask_for_some_kinds_only_or_for_jobs_due_a_while_already(self) -> None:
+        old = enqueue("test.later", run_at=timezone.now() - timedelta(minutes=2))
+        new = enqueue("test.ok")
+        self.assertEqual([j.pk for j in claim("w1", limit=10, grace=60)], [old.pk], "due for 2 min, not just now")
+        self.assertEqual(claim("w1", limit=10, kinds=["test.boom"]), [])
+        self.assertEqual([j.pk for j in claim("w1", limit=10, kinds=["test.ok"])], [new.pk])
+
     def test_a_successful_job_is_done(self) -> None:
         job = enqueue("test.ok")
         [claimed] = claim("w1")
