@@ -1,6 +1,7 @@
 """Delivery of one message: an attempt row before the send, the result after it.
 
-Temporary failures retry with exponential back-off and jitter, honouring the transport's wait;
+Temporary failures retry with exponential back-off and jitter, honouring the transport's wait (a
+rate limit that names its wait is retried right after it, not backed off);
 permanent ones fail at once. A message older than the workspace's maximum age fails with its
 last error. The orders in a message always show the message's fate and the reason.
 """
@@ -8,6 +9,7 @@ last error. The orders in a message always show the message's fate and the reaso
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -46,10 +48,13 @@ def deliver_message(message: Message, still_ours: Callable[[], bool] | None = No
     """
     if message.state in (Message.SENT, Message.FAILED):
         return  # a re-run after the outcome was recorded: nothing to do
-    delivered = message.attempt_rows.filter(ok=True).order_by("-started").first()
+    # One read of the message's attempts (none, on a first send) answers the three questions below.
+    attempts = list(message.attempt_rows.order_by("started"))
+    delivered = next((a for a in reversed(attempts) if a.ok), None)
     if delivered is not None:  # a successful attempt is on record (rows from before they were atomic)
         return _sent(message, delivered.remote_id, "")
-    _close_interrupted(message)
+    if any(a.ok is None for a in attempts):
+        _close_interrupted(message)
     options = ForwardingSettings.of(message.workspace)
     destination = message.destination
     if destination is None:
@@ -62,7 +67,8 @@ def deliver_message(message: Message, still_ours: Callable[[], bool] | None = No
     if still_ours is not None and not still_ours():
         log.warning("message %s: the job's lease went to another worker; not sending from here", message.pk)
         return
-    interrupted = message.attempt_rows.filter(error_kind="interrupted").order_by("started").first()
+    # The first interrupted attempt (closed just now if it was left open).
+    interrupted = next((a for a in attempts if a.ok is None or a.error_kind == "interrupted"), None)
     _send(message, destination, interrupted.started if interrupted else None)
 
 
@@ -151,7 +157,7 @@ def _sent(message: Message, remote_id: str, note: str = "") -> None:
         if message.kind == Message.REQUEST:
             message.orders.update(state=RequestOrder.SENT, outcome=Outcome.SENT, sent_at=now, reason=reason[:300],
                                   updated=now, next_watch_at=first_watch(now))  # fmt: skip
-    finish_requests(list(message.orders.values_list("request_id", flat=True).distinct()))
+    finish_requests(list(message.orders.order_by().values_list("request_id", flat=True).distinct()))
 
 
 def _failed_attempt(
@@ -161,7 +167,12 @@ def _failed_attempt(
     if permanent:
         Message.objects.filter(pk=message.pk).update(attempts=attempts)
         return _fail(message, reason)
-    wait = max(retry_after or 0.0, backoff(attempts, settings.RETRY_BASE_SECONDS))
+    if exc is not None and exc.kind == "rate_limited" and retry_after:
+        # The service said when (Telegram's 429 retry_after, the slot pushed back for every
+        # process): that moment, a little jitter after it, not the back-off of a failure (10 s+).
+        wait = retry_after * random.uniform(1.0, 1.2)
+    else:
+        wait = max(retry_after or 0.0, backoff(attempts, settings.RETRY_BASE_SECONDS))
     next_at = timezone.now() + timedelta(seconds=wait)
     with transaction.atomic():
         Message.objects.filter(pk=message.pk).update(
@@ -181,7 +192,7 @@ def _fail(message: Message, reason: str) -> None:
                               reason=f"failed: {reason}"[:300], updated=now)  # fmt: skip
         if message.kind != Message.REQUEST:  # the orders were sent before: they stay sent, the reason says so
             message.covers.update(reason=f"{message.get_kind_display().lower()} failed: {reason}"[:300], updated=now)
-    finish_requests(list(message.orders.values_list("request_id", flat=True).distinct()))
+    finish_requests(list(message.orders.order_by().values_list("request_id", flat=True).distinct()))
 
 
 def _close_interrupted(message: Message) -> None:

@@ -77,11 +77,13 @@ def try_acquire(limits: Limits, jitter: float = 0.0, now: datetime | None = None
     for key, limit in limits.items():
         rows[key] = limit.keys(key) if isinstance(limit, Budget) else [key]
     names = sorted(name for slots in rows.values() for name in slots)
-    _ensure(names)
     with transaction.atomic():
         # Locking the rows (PostgreSQL) / the IMMEDIATE write lock (SQLite) serialises takers;
         # the clock is read after the lock, so time spent waiting for it is not free time.
-        slots = {slot.key: slot for slot in RateSlot.objects.select_for_update().filter(key__in=names).order_by("key")}
+        slots = _locked(names)
+        if len(slots) < len(names):  # a key's first use: its rows are made (in key order), then locked
+            _ensure(names)
+            slots = _locked(names)
         now = now or timezone.now()
         chosen: dict[str, RateSlot] = {}
         for key in limits:
@@ -99,6 +101,36 @@ def try_acquire(limits: Limits, jitter: float = 0.0, now: datetime | None = None
     return 0.0
 
 
+SHORT_WAIT = 0.25  # seconds: a wait this short is slept by the sender, not handed back as a retry
+
+
+def take(limits: Limits, jitter: float = 0.0, patience: float = SHORT_WAIT) -> float:
+    """try_acquire, sleeping through waits of at most `patience` seconds (the bot's 30 a second
+    between two workers' sends: 33 ms), up to twice `patience` in all. Returns 0 when taken, else
+    the wait that was too long. A re-queued job costs more than such a wait, and a worker with one
+    thread would only come back to it after its current lookup."""
+    slept = 0.0
+    while True:
+        wait = try_acquire(limits, jitter)
+        if wait <= 0 or wait > patience or slept + wait > 2 * patience:
+            return wait
+        time.sleep(wait)
+        slept += wait
+
+
+def sent(limits: Limits) -> None:
+    """After a send: each chat's gap counts again from now. The slot was taken before the send, and
+    the service counts from when the message reached it: a send that left late (a busy process, a
+    slow connection) followed by one that left on time would arrive less than a gap apart, and
+    Telegram answers that with a 429. Gaps under SHORT_WAIT (the bot's 30 a second) are left as taken.
+    """
+    now = timezone.now()
+    for key, limit in limits.items():
+        if not isinstance(limit, Budget) and limit >= SHORT_WAIT:
+            until = now + timedelta(seconds=limit)
+            RateSlot.objects.filter(key=key, next_at__lt=until).update(next_at=until)
+
+
 def acquire(limits: Limits, jitter: float = 0.0, max_wait: float = 30.0) -> None:
     """Block until a slot under every key is taken. Raises TimeoutError after max_wait seconds."""
     deadline = time.monotonic() + max_wait
@@ -109,6 +141,10 @@ def acquire(limits: Limits, jitter: float = 0.0, max_wait: float = 30.0) -> None
         if time.monotonic() + wait > deadline:
             raise TimeoutError(f"sending slot not free within {max_wait:g} s")
         time.sleep(min(wait, 1.0))
+
+
+def _locked(names: list[str]) -> dict[str, RateSlot]:
+    return {slot.key: slot for slot in RateSlot.objects.select_for_update().filter(key__in=names).order_by("key")}
 
 
 def _ensure(names: list[str]) -> None:

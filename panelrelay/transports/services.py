@@ -91,7 +91,7 @@ def send_or_retry(connection: Connection, chat: str, text: str) -> None:
 def _paced(transport: Transport, chat: str, text: str, moved: Callable[[str], None] | None = None) -> str:
     """The one sending path: take the pacing slots (all or none), send every part, follow a move."""
     keys, jitter = transport.pacing(chat)
-    wait = pacing.try_acquire(keys, jitter)
+    wait = pacing.take(keys, jitter)
     if wait > 0:
         raise TransportError(f"next sending slot in {wait:.1f} s", kind="rate_limited", retry_after=wait, local=True)
     target = [chat]  # the chat may move (a group became a supergroup) between two parts
@@ -105,6 +105,10 @@ def _paced(transport: Transport, chat: str, text: str, moved: Callable[[str], No
         if exc.kind == "rate_limited" and not exc.local:
             ratelimit.push_back(transport.push_back_key(target[0]), exc.retry_after or 5.0)
         raise
+    try:
+        pacing.sent(transport.pacing(target[0])[0])
+    except Exception:  # the text went out: a pacing write that fails must not make it look unsent
+        log.exception("chat %s: sent, but its pacing slot could not be pushed back", target[0])
     return remote_id
 
 

@@ -182,3 +182,42 @@ def test_whatsapp_keeps_its_slow_jittered_pace() -> None:
         assert pacing.try_acquire(keys, jitter, now=start) == 0
         wait = pacing.try_acquire(keys, jitter, now=start)
         assert wa.pace_seconds <= wait <= wa.pace_seconds * (1 + jitter)
+
+
+@pytest.mark.django_db
+def test_a_sender_sleeps_through_a_short_wait_and_hands_back_a_long_one() -> None:
+    """The bot's 30 a second between two workers' sends is slept (a re-queued delivery costs more,
+    and a one-thread worker would only come back to it after its lookup); a chat's second is not."""
+    from panelrelay.transports import pacing
+
+    short = {"bench:bot": 0.05}
+    assert pacing.take(short) == 0
+    assert pacing.take(short) == 0, "50 ms later the slot was taken, not refused"
+    long = {"bench:chat": 5.0}
+    assert pacing.take(long) == 0
+    assert 4 < pacing.take(long) <= 5, "a long wait is handed back at once, for the job to retry"
+    ring = {"bench:ring": pacing.Budget(1, 60)}
+    assert pacing.take(ring) == 0
+    assert pacing.take(ring, patience=0.01) > 59
+
+
+@pytest.mark.django_db
+def test_a_chats_gap_counts_from_the_end_of_the_send() -> None:
+    """The slot is taken before the send; Telegram counts from the arrival. After the send the
+    chat's next slot is a full gap from then, so a late send and an on-time one never arrive
+    closer than a second (a 429 from the strict fake before; the bot's 33 ms is left alone)."""
+    from panelrelay.accounts.models import Workspace
+    from panelrelay.core.models import RateSlot
+    from panelrelay.transports import pacing
+    from panelrelay.transports.integrations.telegram.transport import TelegramTransport
+
+    with telegram_fake() as fake:
+        fake.latency = 0.3  # a slow send: the slot was taken 0.3 s before the message arrived
+        bot = connection(Workspace.objects.create(name="Gap"), "telegram", fake)
+        group = destination(bot, GROUP)
+        keys, _ = TelegramTransport(bot).pacing(str(GROUP))
+        chat = next(key for key in keys if key.startswith("tg-chat:"))
+        deliver(group, "first")
+        done = timezone.now()
+        gap = pacing.value("PACING_TELEGRAM_GROUP_GAP_SECONDS")
+        assert RateSlot.objects.get(key=chat).next_at >= done + timedelta(seconds=gap - 0.05)
