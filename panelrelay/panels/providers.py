@@ -94,13 +94,18 @@ def _resolve_chunk(
 ) -> tuple[dict[str, str], dict[str, Provider], list[Provider]]:
     digests: dict[str, str] = {}
     domains: dict[str, str] = {}
+    by_raw: dict[str | None, str | None] = {}  # a chunk's orders share a handful of providers: one digest each
     for order in orders:
-        domain = normalize_domain(order.provider_domain)
-        if domain:
-            register_secret(domain)  # should it ever reach a log line, it is masked there
-            digest = domain_digest(domain)
-            digests[order.id] = digest
-            domains.setdefault(digest, domain)
+        raw = order.provider_domain
+        if raw not in by_raw:
+            domain = normalize_domain(raw)
+            by_raw[raw] = None
+            if domain:
+                register_secret(domain)  # should it ever reach a log line, it is masked there
+                by_raw[raw] = digest = domain_digest(domain)
+                domains.setdefault(digest, domain)
+        if (known := by_raw[raw]) is not None:
+            digests[order.id] = known
     providers, created = _providers_for(panel.workspace_id, domains)
     return digests, providers, created
 
@@ -179,25 +184,35 @@ def _count(panel: Panel, orders: list[PanelOrder], provider_of: dict[str, Provid
 def _insert_tallies(rows: list[ProviderTally]) -> None:
     """One INSERT statement (bulk_create would wrap it in a transaction of its own: 2 more round trips)."""
     table = connection.ops.quote_name(ProviderTally._meta.db_table)
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))
-    params = [v for r in rows for v in (r.panel_id, r.provider_id, r.service_id, r.name, r.orders,
-                                        connection.ops.adapt_datetimefield_value(r.seen))]  # fmt: skip
+    columns = "(panel_id, provider_id, service_id, name, orders, seen)"
+    if connection.vendor == "postgresql":  # one parameter per column: a few values to send, not 6 per row
+        source = "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::varchar[], %s::integer[], %s::timestamptz[])"
+        params: list[Any] = [[r.panel_id for r in rows], [r.provider_id for r in rows], [r.service_id for r in rows],
+                             [r.name for r in rows], [r.orders for r in rows], [r.seen for r in rows]]  # fmt: skip
+    else:
+        source = "VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))
+        params = [v for r in rows for v in (r.panel_id, r.provider_id, r.service_id, r.name, r.orders,
+                                             connection.ops.adapt_datetimefield_value(r.seen))]  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} (panel_id, provider_id, service_id, name, orders, seen) VALUES {values}",  # noqa: S608
-                       params)  # fmt: skip
+        cursor.execute(f"INSERT INTO {table} {columns} {source}", params)  # noqa: S608
 
 
 def _first_seen(panel: Panel, orders: list[PanelOrder], provider_of: dict[str, Provider], now: datetime) -> set[str]:
     """Insert a SeenOrder per order not seen before on this panel; the ids that were new."""
     table = connection.ops.quote_name(SeenOrder._meta.db_table)
     unique = sorted({o.id for o in orders})
-    params: list[Any] = []
-    seen = connection.ops.adapt_datetimefield_value(now)
-    for oid in unique:
-        provider = provider_of.get(oid)
-        params += [panel.pk, oid, provider.pk if provider else None, seen]
-    values = ", ".join(["(%s, %s, %s, %s)"] * len(unique))
-    sql = (f"INSERT INTO {table} (panel_id, order_id, provider_id, seen) VALUES {values} "  # noqa: S608
+    providers = [p.pk if (p := provider_of.get(oid)) else None for oid in unique]
+    params: list[Any]
+    if connection.vendor == "postgresql":  # the ids and providers as two arrays (in the ids' order)
+        source = (
+            "SELECT %s::bigint, o, p, %s::timestamptz FROM unnest(%s::varchar[], %s::bigint[]) AS u(o, p) ORDER BY o"
+        )
+        params = [panel.pk, now, unique, providers]
+    else:
+        seen = connection.ops.adapt_datetimefield_value(now)
+        source = "VALUES " + ", ".join(["(%s, %s, %s, %s)"] * len(unique))
+        params = [v for oid, pk in zip(unique, providers, strict=True) for v in (panel.pk, oid, pk, seen)]
+    sql = (f"INSERT INTO {table} (panel_id, order_id, provider_id, seen) {source} "  # noqa: S608
            "ON CONFLICT (panel_id, order_id) DO NOTHING RETURNING order_id")  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
