@@ -267,8 +267,8 @@ UPDATE_COLUMNS: list[tuple[str, Any]] = [
 ]  # fmt: skip
 
 
-# Answers the prefetch thread may hold for the job: a window of the panel's calls when the worker has
-# a thread to spare (the job never steps aside), one when it may have to (its answers are then dropped).
+# Answers the prefetch thread may hold for the job: a window of the panel's calls when its worker had a
+# thread to spare as the lookups began, one when it had not (it may have this one thread only).
 PREFETCH_DEPTH, PREFETCH_DEPTH_ALONE = 5, 1
 
 
@@ -281,11 +281,10 @@ class Prefetch:
     (its worker's threads all busy) decides the answers in first. A job started without a spare
     thread (its worker may have only this one) keeps one answer ahead, as its step aside drops
     them (those orders are asked for again) so that the full parts go out before its next
-    decision. Only the adapter's
-    get_orders runs there (its pacing books slots in the database, on the thread's own
-    connection, closed at the end); providers are matched and everything is written in the job's
-    thread. A PanelError is raised by result(), where the sequential call would have raised it,
-    and ends the thread's calls."""
+    decision. Only the adapter's get_orders runs there (its pacing books slots in the database, on
+    the thread's own connection, closed at the end); providers are matched and everything is
+    written in the job's thread. A PanelError is raised by result(), where the sequential call
+    would have raised it, and ends the thread's calls."""
 
     def __init__(self, panel: Panel, chunks: list[list[str]]) -> None:
         self._chunks = chunks
