@@ -10,7 +10,7 @@ from panelrelay.worker.models import Job
 
 HANDLERS: dict[str, Callable[[Job], None]] = {}
 PERIODIC: dict[str, Periodic] = {}
-# Kinds short enough to run in a worker's express slot, one beside its busy threads (runner.py):
+# Kinds short enough to run in a worker's express slots, beside its busy threads (runner.py):
 # a message that is ready goes out while every thread is in a long lookup.
 EXPRESS: set[str] = set()
 # Set when this worker process was asked to stop (SIGTERM, Ctrl-C, a deploy): a long handler
@@ -33,7 +33,7 @@ def set_spare_check(check: Callable[[], bool] | None) -> None:
 
 def spare_thread() -> bool:
     """True when this job's worker can run another job beside it now (a free thread), or a
-    delivery (EXPRESS) at least as soon as the express slot's short job ends."""
+    delivery (EXPRESS) at least as soon as a short job in the express slots ends."""
     check = getattr(_JOB_THREAD, "spare", None)
     return bool(check and check())
 

@@ -62,7 +62,7 @@ def _plain(job: Job) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_with_every_thread_busy_a_short_job_runs_in_the_express_slot_and_a_long_one_waits() -> None:
+def test_with_every_thread_busy_a_short_job_runs_in_an_express_slot_and_a_long_one_waits() -> None:
     """Four panels' lookups on four threads: a delivery still goes out beside them (the express
     slot), so a lookup that wrote a full part need not step aside; other jobs wait for a thread."""
     for event in (RELEASE, SHORT_RAN, PLAIN_RAN):
@@ -82,6 +82,6 @@ def test_with_every_thread_busy_a_short_job_runs_in_the_express_slot_and_a_long_
         RELEASE.set()
         runner.join(timeout=60)
     assert PLAIN_RAN.is_set()
-    assert SPARE == [True, True], "a busy worker with an express slot can still send beside a lookup"
+    assert SPARE == [True, True], "a busy worker with express slots can still send beside a lookup"
     jobs = [*longs, plain, short]
     assert set(Job.objects.filter(pk__in=[j.pk for j in jobs]).values_list("state", flat=True)) == {Job.DONE}
