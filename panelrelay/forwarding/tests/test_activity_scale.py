@@ -186,3 +186,22 @@ def test_staff_without_see_all_activity_export_only_their_own(client, shop, monk
     assert _work()
     body = b"".join(client.get(f"/activity/exports/{export.code}/download/").streaming_content).decode()
     assert len(body.strip().splitlines()) == 11
+
+
+def test_under_an_order_filter_requests_are_counted_only_a_few_pages_ahead(client, shop, monkeypatch) -> None:
+    from panelrelay.forwarding import activity, activity_views
+
+    monkeypatch.setattr(activity, "PER_PAGE", 2)
+    monkeypatch.setattr(activity_views, "PAGES_AHEAD", 3)
+    _requests(shop, 13, 4)  # every request has a failed order (the 3rd of 4)
+    client.force_login(shop["owner"])
+    body = client.get("/activity/?state=failed").content.decode()
+    assert "Page 1 of more than 4" in body  # counted up to (1 + 3) pages of 2
+    assert "page=2" in body and "Oldest" not in body
+    body = client.get("/activity/?state=failed&page=4").content.decode()
+    assert "Page 4 of 7" in body  # 13 requests: (4 + 3) pages would hold 14, so the count is exact
+    assert "Oldest" in body and "page=7" in body
+    assert "Page 7 of 7" in client.get("/activity/?state=failed&page=99").content.decode()
+    assert "Page 1 of more than 4" in client.get("/activity/?state=failed&page=x").content.decode()
+    # Without an order filter the requests are counted exactly, as before.
+    assert "Page 1 of 7" in client.get("/activity/").content.decode()
