@@ -32,12 +32,13 @@ class CappedPaginator(Paginator):
 
     def __init__(self, object_list: QuerySet[ForwardRequest], per_page: int, cap: int) -> None:
         super().__init__(object_list, per_page)
+        self.listing = object_list
         self.cap = cap
         self.capped = False
 
     @cached_property
     def count(self) -> int:
-        found = self.object_list.order_by()[: self.cap + 1].count()
+        found = self.listing.order_by()[: self.cap + 1].count()
         self.capped = found > self.cap
         return min(found, self.cap)
 
