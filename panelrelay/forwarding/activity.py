@@ -416,6 +416,12 @@ def export_chunks(qs: QuerySet[RequestOrder], per: int = 1000) -> Generator[tupl
     try:
         yield from csvsafe.copy_chunks(connection, select, params, HEADER, per)
     finally:
-        if session_zone != zone:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('TimeZone', %s, false)", [session_zone])
+        # Inside a transaction the COPY's error aborted it: the rollback puts the zone back, and a
+        # statement now would only replace that error with "current transaction is aborted".
+        if session_zone != zone and not connection.needs_rollback:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('TimeZone', %s, false)", [session_zone])
+            except DatabaseError:
+                if not connection.in_atomic_block:
+                    raise

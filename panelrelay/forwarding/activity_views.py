@@ -84,11 +84,16 @@ def activity_page(request: MemberRequest) -> HttpResponse:
     else:
         listing = activity.page_requests(ws, viewer, f)
         if f.order_level:
-            cap = (_page_number(request.GET.get("page")) + PAGES_AHEAD) * activity.PER_PAGE
+            # The number as read (0, -1 or junk: the first page), not Django's "past the end: the last
+            # page", which would be the cap's last page, not the list's.
+            wanted = _page_number(request.GET.get("page"))
+            number: int | str | None = wanted
+            cap = (wanted + PAGES_AHEAD) * activity.PER_PAGE
             paginator: Paginator = CappedPaginator(listing, activity.PER_PAGE, cap)
         else:  # counted from the requests alone
+            number = request.GET.get("page")
             paginator = Paginator(listing, activity.PER_PAGE)
-        page = paginator.get_page(request.GET.get("page"))
+        page = paginator.get_page(number)
         listed = list(page.object_list)
         activity.attach_counts(listed)
         ctx["page"] = page

@@ -202,6 +202,7 @@ def test_under_an_order_filter_requests_are_counted_only_a_few_pages_ahead(clien
     assert "Page 4 of 7" in body  # 13 requests: (4 + 3) pages would hold 14, so the count is exact
     assert "Oldest" in body and "page=7" in body
     assert "Page 7 of 7" in client.get("/activity/?state=failed&page=99").content.decode()
-    assert "Page 1 of more than 4" in client.get("/activity/?state=failed&page=x").content.decode()
+    for junk in ("x", "0", "-1", "1e9", ""):
+        assert "Page 1 of more than 4" in client.get(f"/activity/?state=failed&page={junk}").content.decode()
     # Without an order filter the requests are counted exactly, as before.
     assert "Page 1 of 7" in client.get("/activity/").content.decode()

@@ -133,6 +133,22 @@ def test_the_copy_is_what_the_python_path_writes_cell_by_cell(shop) -> None:
 
 
 @on_postgresql
+def test_a_failing_copy_inside_a_transaction_raises_its_own_error(shop) -> None:
+    """The zone is put back by the rollback there; restoring it by hand on the aborted transaction
+    would replace the real error with "current transaction is aborted"."""
+    from django.db import transaction
+    from psycopg.errors import DivisionByZero  # the COPY's own error: psycopg's cursor.copy(), not Django's wrapper
+
+    f = activity.parse(shop["ws"], QueryDict())
+    failing = activity.export_orders(shop["ws"], None, f).extra(
+        where=["1 / (forwarding_requestorder.id - forwarding_requestorder.id) = 1"]
+    )
+    with pytest.raises(DivisionByZero), transaction.atomic(), timezone.override("Asia/Kolkata"):
+        list(activity.export_chunks(failing))
+    assert _zone() == "UTC"
+
+
+@on_postgresql
 def test_an_abandoned_copy_leaves_the_connection_ready(shop) -> None:
     before = _zone()
     f = activity.parse(shop["ws"], QueryDict())

@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from panelrelay.worker import registry
@@ -73,7 +74,14 @@ def test_with_every_thread_busy_a_short_job_runs_in_an_express_slot_and_a_long_o
     plain = enqueue("test.plain", run_at=start + timedelta(seconds=1))
     short = enqueue("test.short", run_at=start + timedelta(seconds=2))
     worker = Worker(worker_id="w-express", idle_sleep=0.01, threads=2)
-    runner = threading.Thread(target=worker.run, kwargs={"burst": True, "max_seconds": 60})
+
+    def work() -> None:
+        try:
+            worker.run(burst=True, max_seconds=60)
+        finally:
+            connections.close_all()  # this thread's claim connection (the test database is dropped after)
+
+    runner = threading.Thread(target=work)
     runner.start()
     try:
         assert SHORT_RAN.wait(timeout=20), "the short job ran while both threads were busy"
