@@ -279,11 +279,8 @@ def test_a_part_goes_once_the_one_before_it_has_failed_or_lost_its_job(wired, fa
     assert [m["text"] for m in fake_telegram.messages_to(GROUP)] == [three.text]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_with_a_spare_thread_the_lookup_job_does_not_step_aside(wired, fake_telegram, fake_panel, monkeypatch) -> None:
-    """A worker with a free thread sends full parts beside the lookups: the job goes on, no answer is dropped."""
-    request = wired(300)
-    monkeypatch.setattr("panelrelay.forwarding.engine.spare_thread", lambda: True)
+def count_lookup_runs(monkeypatch) -> Counter[str]:
+    """How often the lookup job runs (["process"]): once, unless it steps aside."""
     runs = Counter[str]()
     original = forwarding_jobs.process_request
 
@@ -292,6 +289,15 @@ def test_with_a_spare_thread_the_lookup_job_does_not_step_aside(wired, fake_tele
         original(req)
 
     monkeypatch.setattr(forwarding_jobs, "process_request", counted)
+    return runs
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_a_spare_thread_the_lookup_job_does_not_step_aside(wired, fake_telegram, fake_panel, monkeypatch) -> None:
+    """A worker with a free thread sends full parts beside the lookups: the job goes on, no answer is dropped."""
+    request = wired(300)
+    monkeypatch.setattr("panelrelay.forwarding.engine.spare_thread", lambda: True)
+    runs = count_lookup_runs(monkeypatch)
     fake_panel.reset_stats()
     scenario.drain(timeout=60, worker=Worker(worker_id="one", idle_sleep=0.01, threads=1))
     assert runs["process"] == 1, "one run: the lookup job never stepped aside"

@@ -4,14 +4,12 @@ its prefetch already holds first: no panel call is made twice (issue 14)."""
 from __future__ import annotations
 
 import sys
-from collections import Counter
 
 import pytest
 
 from panelrelay.demo import scenario
-from panelrelay.forwarding import jobs as forwarding_jobs
-from panelrelay.forwarding.models import ForwardRequest, RequestOrder
-from panelrelay.forwarding.tests.test_assembly import GROUP, no_pacing, wired  # noqa: F401 (fixtures)
+from panelrelay.forwarding.models import RequestOrder
+from panelrelay.forwarding.tests.test_assembly import GROUP, count_lookup_runs, no_pacing, wired  # noqa: F401 (fixtures)
 from panelrelay.worker.runner import Worker
 
 
@@ -26,14 +24,7 @@ def test_a_job_that_steps_aside_decides_the_answers_already_in(wired, fake_teleg
         return sys._getframe(1).f_code.co_name == "__init__"
 
     monkeypatch.setattr("panelrelay.forwarding.engine.spare_thread", spare_only_at_the_start)
-    runs = Counter[str]()
-    original = forwarding_jobs.process_request
-
-    def counted(req: ForwardRequest) -> None:
-        runs["process"] += 1
-        original(req)
-
-    monkeypatch.setattr(forwarding_jobs, "process_request", counted)
+    runs = count_lookup_runs(monkeypatch)
     fake_panel.reset_stats()
     scenario.drain(timeout=60, worker=Worker(worker_id="one", idle_sleep=0.01, threads=1))
     assert runs["process"] >= 2, "the job stepped aside for the full part"
